@@ -1,0 +1,72 @@
+/* synack counters, named as Linux's nstat names them.
+ *
+ * Where Linux has a counter for an event we use its name (IpInHdrErrors,
+ * TcpInCsumErrors, TcpExtListenOverflows, ...).  Where Linux lumps several
+ * malformed-packet kinds into one counter, we also count each kind under a
+ * "Synack" name of its own, so every drop can be told apart.
+ */
+#ifndef SYNACK_COUNTERS_H
+#define SYNACK_COUNTERS_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* X(name, help) */
+#define SYNACK_COUNTER_LIST(X)                                                            \
+	X(IpInReceives, "IPv4 packets handed to input")                                        \
+	X(IpInHdrErrors, "IPv4 header errors (version, IHL, length, checksum, options)")       \
+	X(IpInAddrErrors, "IPv4 packets not addressed to this stack")                          \
+	X(IpInUnknownProtos, "IPv4 packets for a protocol we do not speak")                    \
+	X(IpInDelivers, "IPv4 packets delivered to ICMP or TCP")                               \
+	X(IpOutRequests, "IPv4 packets sent")                                                  \
+	X(IpReasmReqds, "IPv4 fragments received (we do not reassemble; all dropped)")         \
+	X(IpExtInTruncatedPkts, "IPv4 packets shorter than their header says")                 \
+	X(IpExtInCsumErrors, "IPv4 header checksum errors")                                    \
+	X(SynackIpInBadVersion, "IPv4 packets with version != 4")                              \
+	X(SynackIpInBadHdrLen, "IPv4 packets with IHL < 5")                                    \
+	X(SynackIpInBadTotLen, "IPv4 packets whose total length lies")                         \
+	X(SynackIpInOptDrops, "IPv4 packets dropped for malformed or source-route options")    \
+	X(IcmpInMsgs, "ICMP messages received")                                                \
+	X(IcmpInErrors, "ICMP messages dropped as malformed")                                  \
+	X(IcmpInCsumErrors, "ICMP checksum errors")                                            \
+	X(IcmpInEchos, "ICMP echo requests received")                                          \
+	X(IcmpInEchoReps, "ICMP echo replies received")                                        \
+	X(IcmpOutMsgs, "ICMP messages sent")                                                   \
+	X(IcmpOutEchos, "ICMP echo requests sent")                                             \
+	X(IcmpOutEchoReps, "ICMP echo replies sent")                                           \
+	X(TcpInSegs, "TCP segments received (including bad ones)")                             \
+	X(TcpOutSegs, "TCP segments sent (excluding retransmissions)")                         \
+	X(TcpInErrs, "TCP segments dropped as malformed")                                      \
+	X(TcpInCsumErrors, "TCP checksum errors")                                              \
+	X(SynackTcpInTruncated, "TCP segments shorter than 20 bytes")                          \
+	X(SynackTcpInBadDoff, "TCP segments with data offset < 5 or past the end")             \
+	X(SynackTcpInBadOpt, "TCP segments with malformed options")                            \
+	X(SynackTcpInNoHandler, "well-formed TCP segments no protocol code claimed yet")
+
+enum synack_counter_id {
+#define SYNACK_X_ENUM(name, help) SYNACK_CTR_##name,
+	SYNACK_COUNTER_LIST(SYNACK_X_ENUM)
+#undef SYNACK_X_ENUM
+	SYNACK_COUNTER_COUNT
+};
+
+struct synack_counters {
+#define SYNACK_X_FIELD(name, help) uint64_t name;
+	SYNACK_COUNTER_LIST(SYNACK_X_FIELD)
+#undef SYNACK_X_FIELD
+};
+
+/* The nstat name of a counter ("TcpInCsumErrors"), or NULL if id is out of range. */
+const char *synack_counter_name(enum synack_counter_id id);
+/* A one-line description of a counter. */
+const char *synack_counter_help(enum synack_counter_id id);
+/* Reads a counter by id (0 for an id out of range). */
+uint64_t synack_counter_value(const struct synack_counters *c, enum synack_counter_id id);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

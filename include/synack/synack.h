@@ -1,0 +1,128 @@
+/* synack: a userspace TCP/IP stack with a sans-IO core.
+ *
+ * The caller owns every outside effect: it hands packets in with the current
+ * time (synack_input), lets timers run (synack_poll), asks when to call again
+ * (synack_next_timeout), and receives packets out through the tx hook.  The
+ * core never reads a clock, never sleeps, never touches a file descriptor and
+ * keeps no global state: any number of stacks may live in one process.
+ *
+ * Time is a monotonic count of microseconds chosen by the caller.
+ */
+#ifndef SYNACK_SYNACK_H
+#define SYNACK_SYNACK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "synack/counters.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef uint64_t synack_time_t; /* microseconds, monotonic, supplied by the caller */
+#define SYNACK_TIME_NEVER UINT64_MAX
+#define SYNACK_MS(ms) ((synack_time_t)(ms) * 1000u)
+#define SYNACK_SEC(s) ((synack_time_t)(s) * 1000000u)
+
+struct synack_stack;
+
+/* Configuration.  Names follow Linux's sysctls (net.ipv4.*) without their
+ * "tcp_" prefix; times carry their unit in the name.  synack_config_default()
+ * fills in Linux's defaults. */
+struct synack_config {
+	uint32_t addr;              /* this stack's IPv4 address, host byte order */
+	uint64_t seed;              /* every random choice (secrets, ports) derives from it */
+	uint16_t mtu;               /* largest IPv4 packet we send (1500) */
+	uint8_t ip_default_ttl;     /* net.ipv4.ip_default_ttl (64) */
+	bool icmp_echo_ignore_all;  /* net.ipv4.icmp_echo_ignore_all (0: answer ping) */
+};
+
+/* Fills cfg with the defaults (Linux's where Linux has one). */
+void synack_config_default(struct synack_config *cfg);
+
+/* The eleven states of RFC 9293 section 3.3.2, by its names. */
+enum synack_tcp_state {
+	SYNACK_CLOSED,
+	SYNACK_LISTEN,
+	SYNACK_SYN_SENT,
+	SYNACK_SYN_RCVD,
+	SYNACK_ESTABLISHED,
+	SYNACK_FIN_WAIT_1,
+	SYNACK_FIN_WAIT_2,
+	SYNACK_CLOSE_WAIT,
+	SYNACK_CLOSING,
+	SYNACK_LAST_ACK,
+	SYNACK_TIME_WAIT,
+	SYNACK_STATE_COUNT
+};
+
+/* "SYN_SENT", ...; "?" for a value out of range. */
+const char *synack_state_name(enum synack_tcp_state s);
+
+/* What the trace hook sees. */
+enum synack_trace_kind {
+	SYNACK_TRACE_PKT_IN,      /* a packet handed to synack_input (before any check) */
+	SYNACK_TRACE_PKT_OUT,     /* a packet passed to the tx hook */
+	SYNACK_TRACE_DROP,        /* an input packet dropped; counter says why */
+	SYNACK_TRACE_ECHO_REPLY,  /* an ICMP echo reply arrived for us */
+	SYNACK_TRACE_STATE,       /* a connection changed state */
+};
+
+struct synack_trace {
+	enum synack_trace_kind kind;
+	synack_time_t now;
+	const uint8_t *pkt;       /* PKT_IN, PKT_OUT, DROP, ECHO_REPLY: the whole IPv4 packet */
+	size_t len;
+	enum synack_counter_id counter; /* DROP: the counter that was bumped for it */
+	uint32_t peer;            /* ECHO_REPLY: who answered */
+	uint16_t echo_id, echo_seq; /* ECHO_REPLY */
+	int sock;                 /* STATE: the socket handle, or -1 if the connection has none */
+	enum synack_tcp_state old_state, new_state; /* STATE */
+	uint32_t laddr, raddr;    /* STATE: the connection's 4-tuple */
+	uint16_t lport, rport;
+};
+
+struct synack_hooks {
+	/* Called for every packet the stack sends; the bytes are valid only during
+	 * the call.  Required. */
+	void (*tx)(void *ctx, const uint8_t *pkt, size_t len);
+	/* Called for every trace event; optional. */
+	void (*trace)(void *ctx, const struct synack_trace *ev);
+	void *ctx;
+};
+
+/* Creates a stack.  All memory the stack will use for its lifetime is
+ * allocated here.  Returns NULL on bad config (-EINVAL) or no memory; err, if
+ * not NULL, receives the negative errno. */
+struct synack_stack *synack_stack_new(const struct synack_config *cfg, const struct synack_hooks *hooks,
+                                      int *err);
+void synack_stack_free(struct synack_stack *st);
+
+/* Hands one IPv4 packet to the stack at time now.  Malformed packets are
+ * dropped and counted; this never fails and never keeps a reference to pkt. */
+void synack_input(struct synack_stack *st, const uint8_t *pkt, size_t len, synack_time_t now);
+
+/* Runs every timer due at or before now. */
+void synack_poll(struct synack_stack *st, synack_time_t now);
+
+/* When the stack next needs synack_poll, or SYNACK_TIME_NEVER. */
+synack_time_t synack_next_timeout(const struct synack_stack *st);
+
+/* The stack's counters (live; valid while the stack lives). */
+const struct synack_counters *synack_get_counters(const struct synack_stack *st);
+
+/* The configuration the stack runs with (after defaults were applied). */
+const struct synack_config *synack_get_config(const struct synack_stack *st);
+
+/* Sends an ICMP echo request (ping) to dst.  The reply shows up as a
+ * SYNACK_TRACE_ECHO_REPLY event.  Returns 0, or -EMSGSIZE if the payload does
+ * not fit the MTU, -EINVAL on bad arguments. */
+int synack_ping(struct synack_stack *st, uint32_t dst, uint16_t id, uint16_t seq, const void *data,
+                size_t len, synack_time_t now);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

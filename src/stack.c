@@ -1,0 +1,144 @@
+/* The stack object: creation, time, timers, the tx path and the trace. */
+#include "stack.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+void synack_config_default(struct synack_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->addr = 0xc0000201u; /* 192.0.2.1 (TEST-NET-1); callers set their own */
+	cfg->seed = 0;
+	cfg->mtu = 1500;
+	cfg->ip_default_ttl = 64;          /* Linux net.ipv4.ip_default_ttl */
+	cfg->icmp_echo_ignore_all = false; /* Linux net.ipv4.icmp_echo_ignore_all = 0 */
+}
+
+static int config_check(const struct synack_config *cfg)
+{
+	if (cfg->addr == 0 || cfg->addr == 0xffffffffu)
+		return -EINVAL;
+	if (cfg->mtu < 68) /* RFC 791: every host must take 68-byte datagrams */
+		return -EINVAL;
+	if (cfg->ip_default_ttl == 0)
+		return -EINVAL;
+	return 0;
+}
+
+struct synack_stack *synack_stack_new(const struct synack_config *cfg, const struct synack_hooks *hooks,
+                                      int *err)
+{
+	int e = 0;
+	struct synack_stack *st = NULL;
+	if (!cfg || !hooks || !hooks->tx)
+		e = -EINVAL;
+	else
+		e = config_check(cfg);
+	if (e == 0) {
+		st = calloc(1, sizeof(*st));
+		if (!st)
+			e = -ENOMEM;
+	}
+	if (err)
+		*err = e;
+	if (e)
+		return NULL;
+	st->cfg = *cfg;
+	st->hooks = *hooks;
+	rng_seed(&st->rng, cfg->seed);
+	st->ip_id = (uint16_t)rng_next(&st->rng);
+	wheel_init(&st->wheel, 0);
+	return st;
+}
+
+void synack_stack_free(struct synack_stack *st)
+{
+	free(st);
+}
+
+void stack_set_now(struct synack_stack *st, synack_time_t now)
+{
+	if (now > st->now)
+		st->now = now;
+}
+
+void stack_trace(struct synack_stack *st, struct synack_trace *ev)
+{
+	if (!st->hooks.trace)
+		return;
+	ev->now = st->now;
+	st->hooks.trace(st->hooks.ctx, ev);
+}
+
+void stack_ip_out(struct synack_stack *st, struct synack_ipv4 *ip, uint32_t dst, uint8_t proto)
+{
+	memset(ip, 0, sizeof(*ip));
+	ip->src = st->cfg.addr;
+	ip->dst = dst;
+	ip->proto = proto;
+	ip->ttl = st->cfg.ip_default_ttl;
+	ip->id = st->ip_id++;
+	ip->df = true; /* we never fragment; path MTU discovery as Linux (ip_no_pmtu_disc=0) */
+}
+
+void stack_tx(struct synack_stack *st, size_t len)
+{
+	CTR_INC(st, IpOutRequests);
+	struct synack_trace ev = {.kind = SYNACK_TRACE_PKT_OUT, .pkt = st->txbuf, .len = len};
+	stack_trace(st, &ev);
+	st->hooks.tx(st->hooks.ctx, st->txbuf, len);
+}
+
+void stack_drop(struct synack_stack *st, enum synack_counter_id ctr, const uint8_t *pkt, size_t len)
+{
+	uint64_t *v = (uint64_t *)(void *)&st->ctr;
+	v[ctr]++;
+	struct synack_trace ev = {.kind = SYNACK_TRACE_DROP, .pkt = pkt, .len = len, .counter = ctr};
+	stack_trace(st, &ev);
+}
+
+static uint64_t tick_ceil(synack_time_t at)
+{
+	return at / STACK_TICK_US + (at % STACK_TICK_US != 0);
+}
+
+void stack_timer_arm(struct synack_stack *st, struct stack_timer *t, synack_time_t at)
+{
+	wheel_arm(&st->wheel, &t->wt, tick_ceil(at));
+}
+
+void stack_timer_cancel(struct synack_stack *st, struct stack_timer *t)
+{
+	wheel_cancel(&st->wheel, &t->wt);
+}
+
+static void timer_fire(void *ctx, struct wheel_timer *wt)
+{
+	struct stack_timer *t = container_of(wt, struct stack_timer, wt);
+	t->fire(ctx, t);
+}
+
+void synack_poll(struct synack_stack *st, synack_time_t now)
+{
+	stack_set_now(st, now);
+	wheel_advance(&st->wheel, st->now / STACK_TICK_US, timer_fire, st);
+}
+
+synack_time_t synack_next_timeout(const struct synack_stack *st)
+{
+	uint64_t tick = wheel_next_expiry(&st->wheel);
+	if (tick == WHEEL_NEVER || tick > SYNACK_TIME_NEVER / STACK_TICK_US)
+		return SYNACK_TIME_NEVER;
+	return tick * STACK_TICK_US;
+}
+
+const struct synack_counters *synack_get_counters(const struct synack_stack *st)
+{
+	return &st->ctr;
+}
+
+const struct synack_config *synack_get_config(const struct synack_stack *st)
+{
+	return &st->cfg;
+}

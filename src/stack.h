@@ -1,0 +1,65 @@
+/* The stack object and the helpers every protocol module shares.  Private:
+ * only src/ and unit tests include it. */
+#ifndef SYNACK_STACK_H
+#define SYNACK_STACK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/rng.h"
+#include "base/wheel.h"
+#include "synack/synack.h"
+#include "synack/wire.h"
+
+#define container_of(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
+
+/* Timers tick in milliseconds: the finest TCP timer (delayed ACK, RTO min)
+ * is tens of milliseconds, and 1 ms ticks keep the wheel shallow. */
+#define STACK_TICK_US 1000u
+
+struct synack_stack;
+
+/* A timer owned by some protocol object; fire runs when it expires. */
+struct stack_timer {
+	struct wheel_timer wt;
+	void (*fire)(struct synack_stack *st, struct stack_timer *t);
+};
+
+struct synack_stack {
+	struct synack_config cfg;
+	struct synack_hooks hooks;
+	struct synack_counters ctr;
+	synack_time_t now;          /* the latest time the caller has told us */
+	struct rng rng;
+	uint16_t ip_id;             /* next IPv4 identification */
+	struct wheel wheel;
+	uint8_t txbuf[65536];       /* every outgoing packet is built here, then handed to tx */
+};
+
+/* Moves the stack's notion of time forward (never back). */
+void stack_set_now(struct synack_stack *st, synack_time_t now);
+
+/* Fills the IPv4 fields of an outgoing packet to dst. */
+void stack_ip_out(struct synack_stack *st, struct synack_ipv4 *ip, uint32_t dst, uint8_t proto);
+
+/* Hands st->txbuf[0..len) to the tx hook and the trace. */
+void stack_tx(struct synack_stack *st, size_t len);
+
+/* Counts a dropped input packet under ctr and tells the trace. */
+void stack_drop(struct synack_stack *st, enum synack_counter_id ctr, const uint8_t *pkt, size_t len);
+
+/* Emits a trace event (no-op without a trace hook); fills ev->now. */
+void stack_trace(struct synack_stack *st, struct synack_trace *ev);
+
+/* Arms t to fire at absolute time `at` (microseconds; rounded up to a tick,
+ * so a timer never fires early). */
+void stack_timer_arm(struct synack_stack *st, struct stack_timer *t, synack_time_t at);
+void stack_timer_cancel(struct synack_stack *st, struct stack_timer *t);
+
+#define CTR_INC(st, name) ((st)->ctr.name++)
+
+/* Protocol entry points, called by the IPv4 demultiplexer. */
+void icmp_input(struct synack_stack *st, const struct synack_ipv4 *ip, const uint8_t *pkt, size_t len);
+void tcp_input(struct synack_stack *st, const struct synack_ipv4 *ip, const uint8_t *pkt, size_t len);
+
+#endif

@@ -1,0 +1,7 @@
+/* The subcommands of the synack command. */
+#ifndef SYNACK_TOOLS_COMMANDS_H
+#define SYNACK_TOOLS_COMMANDS_H
+
+int cmd_demo(int argc, char **argv);
+
+#endif
