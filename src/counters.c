@@ -1,6 +1,8 @@
 #include <stddef.h>
+#include <stdint.h>
 
 #include "synack/counters.h"
+#include "stack.h"
 
 static const char *const counter_names[SYNACK_COUNTER_COUNT] = {
 #define SYNACK_X_NAME(name, help) #name,
@@ -28,13 +30,28 @@ const char *synack_counter_help(enum synack_counter_id id)
 	return counter_helps[id];
 }
 
+static uint64_t *counter_ptr(struct synack_counters *c, enum synack_counter_id id)
+{
+	switch (id) {
+#define SYNACK_X_CASE(name, help)                                                                            \
+	case SYNACK_CTR_##name:                                                                                \
+		return &c->name;
+		SYNACK_COUNTER_LIST(SYNACK_X_CASE)
+#undef SYNACK_X_CASE
+	default:
+		return NULL;
+	}
+}
+
 uint64_t synack_counter_value(const struct synack_counters *c, enum synack_counter_id id)
 {
-	if ((unsigned)id >= SYNACK_COUNTER_COUNT)
-		return 0;
-	/* The struct is SYNACK_COUNTER_COUNT uint64_t fields in list order. */
-	_Static_assert(sizeof(struct synack_counters) == SYNACK_COUNTER_COUNT * sizeof(uint64_t),
-	               "counters struct must be a plain array of uint64_t");
-	const uint64_t *v = (const uint64_t *)(const void *)c;
-	return v[id];
+	const uint64_t *v = counter_ptr((struct synack_counters *)(uintptr_t)c, id);
+	return v ? *v : 0;
+}
+
+void counter_inc(struct synack_counters *c, enum synack_counter_id id)
+{
+	uint64_t *v = counter_ptr(c, id);
+	if (v)
+		(*v)++;
 }

@@ -1,5 +1,6 @@
 /* IPv4 input: validate, count, and hand the payload to ICMP or TCP. */
 #include "stack.h"
+#include "tcp/tcp.h"
 
 /* Each malformed kind bumps its own counter besides Linux's aggregate
  * (which the caller bumps); see SPEC W03. */
@@ -50,4 +51,5 @@ void synack_input(struct synack_stack *st, const uint8_t *pkt, size_t len, synac
 		stack_drop(st, SYNACK_CTR_IpInUnknownProtos, pkt, len);
 		break;
 	}
+	tcp_flush_events(st);
 }

@@ -1,5 +1,6 @@
 /* The stack object: creation, time, timers, the tx path and the trace. */
 #include "stack.h"
+#include "tcp/tcp.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -13,6 +14,26 @@ void synack_config_default(struct synack_config *cfg)
 	cfg->mtu = 1500;
 	cfg->ip_default_ttl = 64;          /* Linux net.ipv4.ip_default_ttl */
 	cfg->icmp_echo_ignore_all = false; /* Linux net.ipv4.icmp_echo_ignore_all = 0 */
+	cfg->max_sockets = 1024;
+	cfg->rmem = 131072;   /* Linux tcp_rmem[1] */
+	cfg->wmem = 131072;   /* Linux starts at tcp_wmem[1] 16384 and autotunes; we size once */
+	cfg->syn_retries = 6;
+	cfg->synack_retries = 5;
+	cfg->retries2 = 15;
+	cfg->orphan_retries = 0;
+	cfg->fin_timeout_ms = 60000;
+	cfg->msl_ms = 30000;  /* Linux's TIME_WAIT is a fixed 60 s = 2 * 30 s */
+	cfg->rto_initial_ms = 1000;
+	cfg->rto_min_ms = 200;
+	cfg->rto_max_ms = 120000;
+	cfg->invalid_ratelimit_ms = 500;
+	cfg->max_syn_backlog = 2048; /* Linux sizes it from memory: 2048 on a 24 GiB machine */
+	cfg->somaxconn = 4096;
+	cfg->ip_local_port_range[0] = 32768;
+	cfg->ip_local_port_range[1] = 60999;
+	cfg->timestamps = true;
+	cfg->sack = true;
+	cfg->window_scaling = true;
 }
 
 static int config_check(const struct synack_config *cfg)
@@ -22,6 +43,16 @@ static int config_check(const struct synack_config *cfg)
 	if (cfg->mtu < 68) /* RFC 791: every host must take 68-byte datagrams */
 		return -EINVAL;
 	if (cfg->ip_default_ttl == 0)
+		return -EINVAL;
+	if (cfg->max_sockets == 0 || cfg->max_sockets > (1u << 24))
+		return -EINVAL;
+	/* Buffers must hold a segment and fit a 30-bit scaled window (RFC 7323 2.3). */
+	if (cfg->rmem < 1024 || cfg->wmem < 1024 || cfg->rmem > (1u << 30) || cfg->wmem > (1u << 30))
+		return -EINVAL;
+	if (cfg->ip_local_port_range[0] == 0 || cfg->ip_local_port_range[0] > cfg->ip_local_port_range[1])
+		return -EINVAL;
+	if (cfg->rto_min_ms == 0 || cfg->rto_min_ms > cfg->rto_max_ms || cfg->rto_initial_ms == 0 ||
+	    cfg->msl_ms == 0)
 		return -EINVAL;
 	return 0;
 }
@@ -49,11 +80,21 @@ struct synack_stack *synack_stack_new(const struct synack_config *cfg, const str
 	rng_seed(&st->rng, cfg->seed);
 	st->ip_id = (uint16_t)rng_next(&st->rng);
 	wheel_init(&st->wheel, 0);
+	e = tcp_tables_init(st);
+	if (e) {
+		free(st);
+		if (err)
+			*err = e;
+		return NULL;
+	}
 	return st;
 }
 
 void synack_stack_free(struct synack_stack *st)
 {
+	if (!st)
+		return;
+	tcp_tables_free(st);
 	free(st);
 }
 
@@ -92,8 +133,7 @@ void stack_tx(struct synack_stack *st, size_t len)
 
 void stack_drop(struct synack_stack *st, enum synack_counter_id ctr, const uint8_t *pkt, size_t len)
 {
-	uint64_t *v = (uint64_t *)(void *)&st->ctr;
-	v[ctr]++;
+	counter_inc(&st->ctr, ctr);
 	struct synack_trace ev = {.kind = SYNACK_TRACE_DROP, .pkt = pkt, .len = len, .counter = ctr};
 	stack_trace(st, &ev);
 }
@@ -123,6 +163,7 @@ void synack_poll(struct synack_stack *st, synack_time_t now)
 {
 	stack_set_now(st, now);
 	wheel_advance(&st->wheel, st->now / STACK_TICK_US, timer_fire, st);
+	tcp_flush_events(st);
 }
 
 synack_time_t synack_next_timeout(const struct synack_stack *st)

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "base/rng.h"
+#include "base/siphash.h"
 #include "base/wheel.h"
 #include "synack/synack.h"
 #include "synack/wire.h"
@@ -18,6 +19,20 @@
 #define STACK_TICK_US 1000u
 
 struct synack_stack;
+struct tcb;
+
+/* The TCP part of the stack (one per stack). */
+struct tcp_tables {
+	struct tcb *pool;           /* max_sockets entries */
+	uint8_t *bufmem;            /* max_sockets * (rmem + wmem) bytes */
+	struct tcb *free;           /* free list */
+	struct tcb **ehash;         /* connected 4-tuples */
+	struct tcb **bhash;         /* local ports */
+	uint32_t hmask;             /* ehash/bhash size - 1 */
+	struct siphash_key hash_key, isn_key, port_key;
+	struct tcb *ev_head;        /* sockets whose readiness may have changed */
+	uint32_t port_hint;         /* RFC 6056 algorithm 3's per-destination counter stand-in */
+};
 
 /* A timer owned by some protocol object; fire runs when it expires. */
 struct stack_timer {
@@ -33,6 +48,7 @@ struct synack_stack {
 	struct rng rng;
 	uint16_t ip_id;             /* next IPv4 identification */
 	struct wheel wheel;
+	struct tcp_tables tcp;
 	uint8_t txbuf[65536];       /* every outgoing packet is built here, then handed to tx */
 };
 
@@ -57,6 +73,7 @@ void stack_timer_arm(struct synack_stack *st, struct stack_timer *t, synack_time
 void stack_timer_cancel(struct synack_stack *st, struct stack_timer *t);
 
 #define CTR_INC(st, name) ((st)->ctr.name++)
+void counter_inc(struct synack_counters *c, enum synack_counter_id id);
 
 /* Protocol entry points, called by the IPv4 demultiplexer. */
 void icmp_input(struct synack_stack *st, const struct synack_ipv4 *ip, const uint8_t *pkt, size_t len);

@@ -708,6 +708,43 @@ static void test_sim_two_sims_independent(void **state)
 	raw_pair_free(&q);
 }
 
+static uint32_t le32_at(const char *b, size_t off)
+{
+	const uint8_t *p = (const uint8_t *)b + off;
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* A raw host has no stack trace: the sim records what it sends (inject) and
+ * receives (delivery) itself, stamped with virtual time. */
+static void test_sim_capture_raw_nodes(void **state)
+{
+	(void)state;
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&buf, &size);
+	assert_non_null(f);
+	struct synack_pcap *pcap = synack_pcap_open_stream(f);
+	assert_non_null(pcap);
+	struct raw_pair p;
+	struct synack_link_model m = {.delay_us = 1500};
+	raw_pair_new(&p, 41, &m, 8);
+	synack_sim_capture(p.sim, p.a, pcap);
+	synack_sim_capture(p.sim, p.a, pcap); /* twice: still one record per packet */
+	synack_sim_capture(p.sim, p.b, pcap);
+	synack_sim_run_until(p.sim, SYNACK_SEC(2));
+	inject_seq(p.sim, p.a, ADDR_A, ADDR_B, 1, 64);
+	assert_true(synack_sim_run(p.sim, SYNACK_SEC(10)));
+	raw_pair_free(&p);
+	assert_int_equal(synack_pcap_close(pcap), 0);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(size, 24 + 2 * (16 + 64));
+	assert_int_equal(le32_at(buf, 24), 2);        /* sent at 2.000000 s */
+	assert_int_equal(le32_at(buf, 28), 0);
+	assert_int_equal(le32_at(buf, 24 + 80), 2);   /* received at 2.001500 s */
+	assert_int_equal(le32_at(buf, 28 + 80), 1500);
+	free(buf);
+}
+
 /* ---- replay ---- */
 
 struct replay {
@@ -795,6 +832,7 @@ int main(void)
 		cmocka_unit_test(test_sim_no_route),
 		cmocka_unit_test(test_sim_link_errors),
 		cmocka_unit_test(test_sim_two_sims_independent),
+		cmocka_unit_test(test_sim_capture_raw_nodes),
 		cmocka_unit_test(test_sim_replay_is_bit_identical),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

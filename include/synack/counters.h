@@ -38,13 +38,36 @@ extern "C" {
 	X(IcmpOutEchos, "ICMP echo requests sent")                                             \
 	X(IcmpOutEchoReps, "ICMP echo replies sent")                                           \
 	X(TcpInSegs, "TCP segments received (including bad ones)")                             \
-	X(TcpOutSegs, "TCP segments sent (excluding retransmissions)")                         \
+	X(TcpOutSegs, "TCP segments sent (retransmissions too, as Linux counts)")                  \
 	X(TcpInErrs, "TCP segments dropped as malformed")                                      \
 	X(TcpInCsumErrors, "TCP checksum errors")                                              \
 	X(SynackTcpInTruncated, "TCP segments shorter than 20 bytes")                          \
 	X(SynackTcpInBadDoff, "TCP segments with data offset < 5 or past the end")             \
 	X(SynackTcpInBadOpt, "TCP segments with malformed options")                            \
-	X(SynackTcpInNoHandler, "well-formed TCP segments no protocol code claimed yet")
+	X(TcpActiveOpens, "connections opened by connect() (CLOSED -> SYN_SENT)")              \
+	X(TcpPassiveOpens, "connections opened by a listener (LISTEN -> SYN_RCVD)")            \
+	X(TcpAttemptFails, "opens that failed (SYN_SENT/SYN_RCVD -> CLOSED, or -> LISTEN)")    \
+	X(TcpEstabResets, "ESTABLISHED or CLOSE_WAIT connections reset")                       \
+	X(TcpCurrEstab, "connections now in ESTABLISHED or CLOSE_WAIT (a gauge)")              \
+	X(TcpRetransSegs, "segments retransmitted")                                            \
+	X(TcpOutRsts, "segments sent with RST")                                                \
+	X(TcpExtTCPTimeouts, "retransmission timer expirations")                               \
+	X(TcpExtTCPSynRetrans, "SYN and SYN+ACK retransmissions")                              \
+	X(TcpExtTCPAbortOnData, "connections reset: data arrived after close()")               \
+	X(TcpExtTCPAbortOnClose, "connections reset: close() with unread data")                \
+	X(TcpExtTCPAbortOnTimeout, "connections dropped after too many retransmissions")       \
+	X(TcpExtTCPChallengeACK, "challenge ACKs sent (RFC 5961)")                             \
+	X(TcpExtTCPSYNChallenge, "SYNs on synchronized connections answered by a challenge ACK") \
+	X(TcpExtTCPACKSkippedChallenge, "challenge ACKs not sent because of the rate limit")   \
+	X(TcpExtListenOverflows, "SYNs or completing ACKs dropped: accept queue full")         \
+	X(TcpExtListenDrops, "segments a listener dropped, for any reason")                    \
+	X(TcpExtTCPReqQFullDrop, "SYNs dropped: SYN queue full")                               \
+	X(TcpExtTCPOFOQueue, "segments queued out of order")                                   \
+	X(TcpExtTCPOFODrop, "out-of-order segments dropped: no room to track them")            \
+	X(TcpExtTCPWinProbe, "zero-window probes sent")                                        \
+	X(TcpExtTW, "TIME_WAIT connections that ended by their 2MSL timer")                    \
+	X(SynackTcpInUnacceptable, "segments outside the receive window (answered with ACK)")  \
+	X(SynackTcpInNoSocket, "segments for no connection or listener (answered with RST)")
 
 enum synack_counter_id {
 #define SYNACK_X_ENUM(name, help) SYNACK_CTR_##name,

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "synack/counters.h"
+#include "synack/socket.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -37,6 +38,27 @@ struct synack_config {
 	uint16_t mtu;               /* largest IPv4 packet we send (1500) */
 	uint8_t ip_default_ttl;     /* net.ipv4.ip_default_ttl (64) */
 	bool icmp_echo_ignore_all;  /* net.ipv4.icmp_echo_ignore_all (0: answer ping) */
+
+	/* TCP (net.ipv4.tcp_*) */
+	uint32_t max_sockets;       /* connections + listeners the stack can hold (pool size) */
+	uint32_t rmem;              /* receive buffer per connection, bytes (tcp_rmem[1] 131072) */
+	uint32_t wmem;              /* send buffer per connection, bytes (131072) */
+	uint8_t syn_retries;        /* tcp_syn_retries (6) */
+	uint8_t synack_retries;     /* tcp_synack_retries (5) */
+	uint8_t retries2;           /* tcp_retries2 (15): data retransmissions before ETIMEDOUT */
+	uint8_t orphan_retries;     /* tcp_orphan_retries (0, which means 8 as in Linux) */
+	uint32_t fin_timeout_ms;    /* tcp_fin_timeout (60 s): orphaned FIN_WAIT_2 lifetime */
+	uint32_t msl_ms;            /* maximum segment lifetime (30 s): TIME_WAIT lasts 2*MSL */
+	uint32_t rto_initial_ms;    /* RFC 6298 2.1 (1 s) */
+	uint32_t rto_min_ms;        /* Linux TCP_RTO_MIN (200 ms) */
+	uint32_t rto_max_ms;        /* Linux TCP_RTO_MAX (120 s) */
+	uint32_t invalid_ratelimit_ms; /* tcp_invalid_ratelimit (500 ms): challenge ACKs per connection */
+	uint32_t max_syn_backlog;   /* tcp_max_syn_backlog (2048): half-open connections per listener */
+	uint32_t somaxconn;         /* net.core.somaxconn (4096): cap on listen() backlog */
+	uint16_t ip_local_port_range[2]; /* ip_local_port_range (32768 60999) */
+	bool timestamps;            /* tcp_timestamps (1) */
+	bool sack;                  /* tcp_sack (1) */
+	bool window_scaling;        /* tcp_window_scaling (1) */
 };
 
 /* Fills cfg with the defaults (Linux's where Linux has one). */
@@ -90,6 +112,10 @@ struct synack_hooks {
 	void (*tx)(void *ctx, const uint8_t *pkt, size_t len);
 	/* Called for every trace event; optional. */
 	void (*trace)(void *ctx, const struct synack_trace *ev);
+	/* Called when a socket's readiness may have changed (events is
+	 * synack_sock_events() at that moment); optional.  It may call back into
+	 * the socket API. */
+	void (*event)(void *ctx, int sock, int events);
 	void *ctx;
 };
 

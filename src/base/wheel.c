@@ -40,7 +40,6 @@
 
 #define DIGIT_MASK ((uint64_t)WHEEL_SLOTS - 1)
 #define TOP_LEVEL (WHEEL_LEVELS - 1)
-#define SPAN_BITS (WHEEL_LEVELS * WHEEL_SLOT_BITS) /* 36: ticks the wheel spans */
 #define FAR_SLOT 0u
 
 static unsigned level_shift(unsigned level)
@@ -254,8 +253,11 @@ static size_t fire_slot(struct wheel *w, unsigned slot, wheel_fire_fn fire, void
 	return fired;
 }
 
-/* The callback must not call wheel_advance on the same wheel.  During a
- * callback w->now reads the tick being fired. */
+/* During a callback w->now reads the tick being fired.  The callback must
+ * not call wheel_advance on the same wheel, and one that always re-arms for a
+ * tick <= w->now keeps this advance going for ever (the wheel cannot tell a
+ * bug from a busy tick).  The loop runs once per event (a slot to fire or to
+ * re-file), so its cost never depends on the ticks elapsed. */
 size_t wheel_advance(struct wheel *w, uint64_t now, wheel_fire_fn fire, void *ctx)
 {
 	size_t fired = 0;

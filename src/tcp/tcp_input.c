@@ -1,5 +1,6 @@
-/* TCP input: validate the segment, then hand it to the protocol. */
-#include "stack.h"
+/* TCP input: validate the segment, find its connection, and hand it to the
+ * handler for that connection's state (RFC 9293 3.10.7 "SEGMENT ARRIVES"). */
+#include "tcp/tcp.h"
 
 static enum synack_counter_id tcp_err_counter(enum synack_wire_err e)
 {
@@ -22,5 +23,26 @@ void tcp_input(struct synack_stack *st, const struct synack_ipv4 *ip, const uint
 		stack_drop(st, tcp_err_counter(e), pkt, len);
 		return;
 	}
-	stack_drop(st, SYNACK_CTR_SynackTcpInNoHandler, pkt, len);
+	/* Ports 0 and segments from a broadcast/multicast source are never a
+	 * connection, and a reset must not answer them (RFC 1122 4.2.3.10). */
+	if (seg.sport == 0 || seg.dport == 0 || (ip->src >> 28) >= 14) {
+		stack_drop(st, SYNACK_CTR_SynackTcpInNoSocket, pkt, len);
+		return;
+	}
+	struct tcb *t = tcb_lookup(st, ip->dst, seg.dport, ip->src, seg.sport);
+	if (t) {
+		if (t->state == SYNACK_SYN_SENT)
+			tcp_input_syn_sent(st, t, &seg);
+		else
+			tcp_input_synchronized(st, t, &seg);
+		return;
+	}
+	struct tcb *l = tcb_lookup_listener(st, seg.dport);
+	if (l) {
+		tcp_input_listen(st, l, ip, &seg);
+		return;
+	}
+	/* RFC 9293 3.10.7.1: CLOSED.  Everything but a RST is answered with one. */
+	stack_drop(st, SYNACK_CTR_SynackTcpInNoSocket, pkt, len);
+	tcp_reset_reply(st, ip, &seg);
 }

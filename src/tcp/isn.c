@@ -1,0 +1,16 @@
+/* Initial sequence numbers, RFC 6528 section 3:
+ *     ISN = M + F(localip, localport, remoteip, remoteport, secretkey)
+ * M is a timer that ticks every 4 microseconds (RFC 793's clock, kept by
+ * RFC 6528), F a keyed PRF: SipHash-2-4 under a per-stack secret drawn from
+ * the seeded random source.  Different 4-tuples get unrelated sequence spaces
+ * and an observer of one connection learns nothing about another's ISN,
+ * while one 4-tuple's successive ISNs still advance with the clock, which
+ * keeps new incarnations above old segments (RFC 9293 3.4.1). */
+#include "tcp/tcp.h"
+
+uint32_t tcp_isn(struct synack_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport)
+{
+	uint64_t f = siphash24_u32x4(&st->tcp.isn_key, laddr, raddr, ((uint32_t)lport << 16) | rport, 0);
+	uint32_t m = (uint32_t)(st->now / 4u);
+	return (uint32_t)f + m;
+}

@@ -1,0 +1,294 @@
+/* SEGMENT ARRIVES for SYN_RCVD and every synchronized state, in the order
+ * of RFC 9293 3.10.7.4: check sequence, RST, SYN, ACK, URG, text, FIN.
+ * Each step is a function shared by the states; what differs per state sits
+ * in a small switch inside the step that cares. */
+#include "tcp/tcp.h"
+
+/* The window the sequence check uses: what we can still take in.  It is
+ * never less than what we advertised (the right edge never moves left). */
+static uint32_t rcv_space(const struct tcb *t)
+{
+	uint32_t adv = seq_gt(t->rcv_adv, t->rcv_nxt) ? t->rcv_adv - t->rcv_nxt : 0;
+	uint32_t free = ring_free(&t->rcv);
+	return free > adv ? free : adv;
+}
+
+/* RFC 9293 3.10.7.4, first: the four cases of segment length and window. */
+static bool seq_acceptable(const struct tcb *t, const struct synack_tcp_seg *seg)
+{
+	uint32_t len = synack_tcp_seg_len(seg);
+	uint32_t wnd = rcv_space(t);
+	if (len == 0)
+		return wnd == 0 ? seg->seq == t->rcv_nxt : seq_in_window(seg->seq, t->rcv_nxt, wnd);
+	if (wnd == 0)
+		return false;
+	return seq_in_window(seg->seq, t->rcv_nxt, wnd) || seq_in_window(seg->seq + len - 1, t->rcv_nxt, wnd);
+}
+
+/* The SYN+ACK of a simultaneous open arriving in SYN_RCVD: its SYN sits just
+ * below RCV.NXT, so the strict check above would refuse it; Linux lets it
+ * through (tcp_validate_incoming) and so does the RFC's figure 8. */
+static bool simultaneous_synack(const struct tcb *t, const struct synack_tcp_seg *seg)
+{
+	return t->state == SYNACK_SYN_RCVD && !tcb_has(t, TF_PASSIVE) &&
+	       (seg->flags & (SYNACK_TCP_SYN | SYNACK_TCP_ACK)) == (SYNACK_TCP_SYN | SYNACK_TCP_ACK) &&
+	       seg->seq + 1 == t->rcv_nxt && seg->ack == t->snd_nxt && seg->payload_len == 0;
+}
+
+/* Step one's failure: answer with an ACK (RFC 9293) and drop.  In TIME_WAIT
+ * a retransmitted FIN also restarts the 2MSL timer (SPEC T02). */
+static void reject_unacceptable(struct synack_stack *st, struct tcb *t, const struct synack_tcp_seg *seg)
+{
+	CTR_INC(st, SynackTcpInUnacceptable);
+	if (seg->flags & SYNACK_TCP_RST)
+		return;
+	if (t->state == SYNACK_TIME_WAIT && (seg->flags & SYNACK_TCP_FIN))
+		tcp_enter_time_wait(st, t);
+	tcp_send_ack(st, t);
+}
+
+/* RFC 5961 3.2: only a RST at exactly RCV.NXT resets; one elsewhere in the
+ * window gets a challenge ACK (the segment already passed the window check). */
+static void check_rst(struct synack_stack *st, struct tcb *t, const struct synack_tcp_seg *seg)
+{
+	if (seg->seq != t->rcv_nxt) {
+		tcp_send_challenge_ack(st, t);
+		return;
+	}
+	switch (t->state) {
+	case SYNACK_SYN_RCVD:
+		/* Passive: the connection goes back to LISTEN (H11), i.e. the
+		 * listener forgets it.  Active (simultaneous open): refused. */
+		if (tcb_has(t, TF_PASSIVE)) {
+			tcb_set_state(st, t, SYNACK_LISTEN);
+			tcb_close(st, t, 0);
+		} else {
+			tcb_close(st, t, 111 /* ECONNREFUSED */);
+		}
+		break;
+	case SYNACK_TIME_WAIT:
+		/* RFC 1337: a RST must not cut TIME_WAIT short, or an old
+		 * duplicate could reach a new incarnation (SPEC T03). */
+		break;
+	case SYNACK_CLOSING:
+	case SYNACK_LAST_ACK:
+		tcb_close(st, t, 0);
+		break;
+	default:
+		tcb_close(st, t, 104 /* ECONNRESET */);
+		break;
+	}
+}
+
+/* RFC 5961 4.2: a SYN on a synchronized connection never resets it. */
+static void check_syn(struct synack_stack *st, struct tcb *t)
+{
+	if (t->state == SYNACK_SYN_RCVD && tcb_has(t, TF_PASSIVE)) {
+		/* RFC 9293: a passive SYN_RCVD returns to LISTEN on a new SYN. */
+		tcb_set_state(st, t, SYNACK_LISTEN);
+		tcb_close(st, t, 0);
+		return;
+	}
+	CTR_INC(st, TcpExtTCPSYNChallenge);
+	tcp_send_challenge_ack(st, t);
+}
+
+static bool our_fin_acked(const struct tcb *t)
+{
+	return tcb_has(t, TF_FIN_QUEUED) && t->snd_una == t->snd_max &&
+	       t->snd_max - t->snd_una == 0 && ring_len(&t->snd) == 0 &&
+	       (t->state == SYNACK_FIN_WAIT_1 || t->state == SYNACK_CLOSING || t->state == SYNACK_LAST_ACK);
+}
+
+/* RFC 9293 3.10.7.4, fifth: the ACK field.  Returns false when the segment
+ * is done with (dropped, or the connection ended). */
+static bool check_ack(struct synack_stack *st, struct tcb *t, const struct synack_tcp_seg *seg)
+{
+	if (!(seg->flags & SYNACK_TCP_ACK))
+		return false;
+	if (t->state == SYNACK_SYN_RCVD) {
+		if (!seq_gt(seg->ack, t->snd_una) || seq_gt(seg->ack, t->snd_nxt)) {
+			struct synack_ipv4 ip = {.src = t->raddr, .dst = t->laddr};
+			tcp_reset_reply(st, &ip, seg); /* <SEQ=SEG.ACK><CTL=RST> */
+			return false;
+		}
+		if (tcb_has(t, TF_PASSIVE)) {
+			if (!tcp_passive_established(st, t))
+				return false;
+		} else {
+			tcb_set_state(st, t, SYNACK_ESTABLISHED);
+		}
+		t->snd_una = t->iss + 1; /* our SYN is acknowledged */
+		t->retries = 0;
+		t->rexmit_at = SYNACK_TIME_NEVER;
+		tcp_timer_update(st, t);
+	}
+	/* RFC 5961 5.2: acceptable is SND.UNA - MAX.SND.WND <= SEG.ACK <= SND.NXT. */
+	if (seq_gt(seg->ack, t->snd_max)) {
+		tcp_send_ack(st, t); /* acknowledges something never sent */
+		return false;
+	}
+	if (seq_lt(seg->ack, t->snd_una - t->max_snd_wnd)) {
+		tcp_send_challenge_ack(st, t);
+		return false;
+	}
+	tcp_ack_advance(st, t, seg);
+	switch (t->state) {
+	case SYNACK_FIN_WAIT_1:
+		if (our_fin_acked(t)) {
+			tcb_set_state(st, t, SYNACK_FIN_WAIT_2);
+			if (!tcb_has(t, TF_USER)) { /* orphaned: fin_timeout bounds it (SPEC C09) */
+				t->linger_at = st->now + SYNACK_MS(st->cfg.fin_timeout_ms);
+				tcp_timer_update(st, t);
+			}
+		}
+		break;
+	case SYNACK_CLOSING:
+		if (our_fin_acked(t))
+			tcp_enter_time_wait(st, t);
+		break;
+	case SYNACK_LAST_ACK:
+		if (our_fin_acked(t)) {
+			tcb_close(st, t, 0);
+			return false;
+		}
+		break;
+	default:
+		break;
+	}
+	return true;
+}
+
+/* Puts in-window payload into the receive ring, in order or parked for
+ * reassembly (SPEC D01).  Every data segment is acknowledged at once: a
+ * delayed ACK is a later refinement (D06). */
+static void receive_text(struct synack_stack *st, struct tcb *t, const struct synack_tcp_seg *seg)
+{
+	uint32_t seq = seg->seq, len = seg->payload_len;
+	const uint8_t *data = seg->payload;
+	t->flags |= TF_ACK_NOW;
+	if (seq_lt(seq, t->rcv_nxt)) { /* already have the front: trim it */
+		uint32_t skip = t->rcv_nxt - seq;
+		if (skip >= len)
+			return;
+		seq += skip, data += skip, len -= skip;
+	}
+	uint32_t off = seq - t->rcv_nxt, room = ring_free(&t->rcv);
+	if (off >= room)
+		return;
+	if (len > room - off)
+		len = room - off;
+	if (off > 0) {
+		ring_write_at(&t->rcv, off, data, len);
+		if (reass_add(&t->reass, seq, seq + len) < 0)
+			CTR_INC(st, TcpExtTCPOFODrop);
+		else
+			CTR_INC(st, TcpExtTCPOFOQueue);
+		return;
+	}
+	ring_write(&t->rcv, data, len);
+	t->rcv_nxt += len;
+	uint32_t edge = reass_advance(&t->reass, t->rcv_nxt);
+	ring_commit(&t->rcv, edge - t->rcv_nxt);
+	t->rcv_nxt = edge;
+	tcb_notify(st, t);
+}
+
+/* Data for an application that has closed can never be read: reset
+ * (RFC 1122 4.2.2.13; Linux's TCPAbortOnData, SPEC C10). */
+static bool text_after_close(struct synack_stack *st, struct tcb *t, const struct synack_tcp_seg *seg)
+{
+	if (!tcb_has(t, TF_RD_SHUT) || seg->payload_len == 0)
+		return false;
+	if (!seq_gt(seg->seq + seg->payload_len, t->rcv_nxt))
+		return false; /* nothing new */
+	CTR_INC(st, TcpExtTCPAbortOnData);
+	t->rcv_nxt = seg->seq + seg->payload_len;
+	tcp_send_rst(st, t);
+	tcb_close(st, t, 104 /* ECONNRESET */);
+	return true;
+}
+
+/* The peer's FIN once everything before it has arrived (RFC 9293 3.10.7.4,
+ * eighth).  A FIN ahead of missing data waits in fin_seq. */
+static void process_fin(struct synack_stack *st, struct tcb *t)
+{
+	if (!tcb_has(t, TF_FIN_SEEN) || tcb_has(t, TF_RCV_EOF) || t->rcv_nxt != t->fin_seq)
+		return;
+	t->rcv_nxt++;
+	t->flags |= TF_RCV_EOF | TF_ACK_NOW;
+	tcb_notify(st, t);
+	switch (t->state) {
+	case SYNACK_SYN_RCVD:
+	case SYNACK_ESTABLISHED:
+		tcb_set_state(st, t, SYNACK_CLOSE_WAIT); /* SPEC C02 */
+		break;
+	case SYNACK_FIN_WAIT_1:
+		if (our_fin_acked(t))
+			tcp_enter_time_wait(st, t); /* FIN+ACK in one segment (SPEC C08) */
+		else
+			tcb_set_state(st, t, SYNACK_CLOSING); /* simultaneous close (SPEC C07) */
+		break;
+	case SYNACK_FIN_WAIT_2:
+		tcp_enter_time_wait(st, t); /* SPEC C06 */
+		break;
+	default:
+		break;
+	}
+}
+
+static void note_fin(struct tcb *t, const struct synack_tcp_seg *seg)
+{
+	if (!(seg->flags & SYNACK_TCP_FIN) || tcb_has(t, TF_FIN_SEEN))
+		return;
+	uint32_t fin = seg->seq + seg->payload_len;
+	/* Only a FIN inside what we can take counts; a trimmed one comes again. */
+	if (seq_gt(fin, t->rcv_nxt + rcv_space(t)))
+		return;
+	t->fin_seq = fin;
+	t->flags |= TF_FIN_SEEN;
+}
+
+void tcp_input_synchronized(struct synack_stack *st, struct tcb *t, const struct synack_tcp_seg *seg)
+{
+	bool simopen = simultaneous_synack(t, seg);
+	if (!simopen && !seq_acceptable(t, seg)) {
+		reject_unacceptable(st, t, seg);
+		return;
+	}
+	/* RFC 7323 4.3: remember the TSval to echo from a segment that covers
+	 * the left edge of the window. */
+	if (tcb_has(t, TF_TS) && (seg->opt.present & SYNACK_OPT_TS) && seq_leq(seg->seq, t->rcv_nxt))
+		t->ts_recent = seg->opt.ts_val;
+	if (seg->flags & SYNACK_TCP_RST) {
+		check_rst(st, t, seg);
+		return;
+	}
+	if ((seg->flags & SYNACK_TCP_SYN) && !simopen) {
+		check_syn(st, t);
+		return;
+	}
+	if (!check_ack(st, t, seg))
+		return;
+	if (simopen)
+		t->flags |= TF_ACK_NOW; /* RFC 9293 figure 8, line 5 */
+	/* Sixth, URG: the urgent pointer is noted by the receiver's reader;
+	 * data stays in line (RFC 6093 recommends it; SO_OOBINLINE semantics). */
+	switch (t->state) {
+	case SYNACK_ESTABLISHED:
+	case SYNACK_FIN_WAIT_1:
+	case SYNACK_FIN_WAIT_2:
+		if (text_after_close(st, t, seg))
+			return;
+		if (seg->payload_len > 0)
+			receive_text(st, t, seg);
+		break;
+	default: /* the peer's FIN came before: no more text (RFC 9293, seventh) */
+		break;
+	}
+	note_fin(t, seg);
+	process_fin(st, t);
+	if (t->state == SYNACK_TIME_WAIT && (seg->flags & SYNACK_TCP_FIN))
+		tcp_enter_time_wait(st, t); /* a retransmitted FIN restarts 2MSL (SPEC T02) */
+	tcp_output(st, t);
+}

@@ -1,0 +1,60 @@
+/* SYN_SENT (RFC 9293 3.10.7.3): waiting for the SYN+ACK to our SYN, or for
+ * the peer's own SYN (simultaneous open). */
+#include "tcp/tcp.h"
+
+/* RFC 6298 2.2: the handshake's round trip is the first sample, unless the
+ * SYN was retransmitted (Karn) and no timestamp tells which copy was answered. */
+static void sample_syn_rtt(struct synack_stack *st, struct tcb *t, const struct synack_tcp_seg *seg)
+{
+	uint32_t us;
+	if (tcb_has(t, TF_TS) && (seg->opt.present & SYNACK_OPT_TS) && seg->opt.ts_ecr != 0)
+		us = (tcp_ts_now(st, t) - seg->opt.ts_ecr) * 1000u;
+	else if (t->retries == 0)
+		us = (uint32_t)(st->now - t->rtt_start);
+	else
+		return;
+	rtt_sample(&t->rtt, us, st->cfg.rto_min_ms * 1000u, st->cfg.rto_max_ms * 1000u, 1000u);
+}
+
+void tcp_input_syn_sent(struct synack_stack *st, struct tcb *t, const struct synack_tcp_seg *seg)
+{
+	bool has_ack = seg->flags & SYNACK_TCP_ACK;
+	/* First: an ACK must acknowledge our SYN and nothing beyond it. */
+	if (has_ack && (seq_leq(seg->ack, t->iss) || seq_gt(seg->ack, t->snd_nxt))) {
+		if (!(seg->flags & SYNACK_TCP_RST)) {
+			struct synack_ipv4 ip = {.src = t->raddr, .dst = t->laddr};
+			tcp_reset_reply(st, &ip, seg); /* <SEQ=SEG.ACK><CTL=RST>: an old duplicate (H11) */
+		}
+		return;
+	}
+	/* Second: a RST counts only if it acknowledges our SYN (SPEC R04, RFC 5961 3). */
+	if (seg->flags & SYNACK_TCP_RST) {
+		if (has_ack)
+			tcb_close(st, t, 111 /* ECONNREFUSED */);
+		return;
+	}
+	if (!(seg->flags & SYNACK_TCP_SYN))
+		return;
+	/* Fourth: the SYN.  Its payload is not accepted (SPEC H04): we ACK the SYN only. */
+	t->irs = seg->seq;
+	t->rcv_nxt = seg->seq + 1;
+	t->rcv_adv = t->rcv_nxt;
+	tcp_negotiate(st, t, seg);
+	if (has_ack) {
+		sample_syn_rtt(st, t, seg);
+		t->snd_una = seg->ack;
+		t->retries = 0;
+		t->rexmit_at = SYNACK_TIME_NEVER;
+		tcp_timer_update(st, t);
+		tcb_set_state(st, t, SYNACK_ESTABLISHED);
+		tcp_send_ack(st, t);
+		tcp_output(st, t);
+		return;
+	}
+	/* Simultaneous open (SPEC H10): answer with SYN+ACK from the same ISS. */
+	tcb_set_state(st, t, SYNACK_SYN_RCVD);
+	t->snd_nxt = t->iss;
+	t->rexmit_at = SYNACK_TIME_NEVER;
+	t->retries = 0;
+	tcp_send_syn(st, t);
+}

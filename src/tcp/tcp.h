@@ -1,0 +1,153 @@
+/* TCP: the connection block, the tables that find it, and the functions the
+ * protocol files share.  Private to src/. */
+#ifndef SYNACK_TCP_TCP_H
+#define SYNACK_TCP_TCP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "stack.h"
+#include "tcp/reass.h"
+#include "tcp/ring.h"
+#include "tcp/rtt.h"
+#include "wire/seq.h"
+
+/* The transmission control block of RFC 9293 3.3.1, one per connection or
+ * listener.  Connections live in a fixed pool; `sock` is the pool index. */
+struct tcb {
+	/* identity and tables */
+	uint32_t laddr, raddr;
+	uint16_t lport, rport;
+	enum synack_tcp_state state;
+	int sock;                   /* pool index == socket handle */
+	struct tcb *hnext;          /* 4-tuple hash chain (connected) */
+	struct tcb *bnext;          /* bound-port chain (every tcb with a local port) */
+	struct tcb *parent;         /* passive open: the listener, until accepted */
+	struct tcb *qnext;          /* listener's accept queue, or the free list */
+	struct tcb *evnext;         /* the stack's pending-event list */
+
+	/* send sequence space (RFC 9293 3.3.1) */
+	uint32_t iss, snd_una, snd_nxt;
+	uint32_t snd_max;           /* highest sequence sent + 1 (snd_nxt moves back on RTO) */
+	uint32_t snd_wnd;           /* peer's window, scaled */
+	uint32_t snd_wl1, snd_wl2;  /* segment seq/ack of the last window update */
+	uint32_t max_snd_wnd;       /* largest window the peer offered (RFC 5961 5.2, sender SWS) */
+	uint32_t cwnd, ssthresh;    /* RFC 5681 */
+	uint16_t snd_mss;           /* most payload per segment we send */
+	uint8_t snd_wscale, rcv_wscale;
+
+	/* receive sequence space */
+	uint32_t irs, rcv_nxt;
+	uint32_t rcv_adv;           /* right edge of the window we advertised */
+	uint32_t fin_seq;           /* sequence of the peer's FIN once seen (FIN_SEEN) */
+	struct reass reass;
+
+	/* timestamps (RFC 7323) */
+	uint32_t ts_recent;         /* peer's TSval to echo */
+	uint32_t ts_offset;         /* per-connection random offset of our TSval */
+
+	/* timing */
+	struct rtt rtt;
+	uint32_t rtt_seq;           /* Karn: the segment being timed (no timestamps) */
+	synack_time_t rtt_start;
+	synack_time_t rexmit_at;    /* retransmission / persist deadline, or NEVER */
+	synack_time_t linger_at;    /* TIME_WAIT 2MSL or orphaned FIN_WAIT_2 deadline, or NEVER */
+	synack_time_t last_challenge; /* RFC 5961 7: rate limit of challenge ACKs */
+	struct stack_timer timer;   /* one wheel slot: min(rexmit_at, linger_at) */
+	uint8_t retries;            /* consecutive timeouts of the current segment */
+
+	/* listener */
+	uint32_t backlog;           /* accept queue bound */
+	uint32_t aq_len, synq_len;  /* established-not-accepted, half-open */
+	struct tcb *aq_head, *aq_tail;
+
+	uint32_t flags;             /* TF_* */
+	int16_t error;              /* pending SO_ERROR (positive errno) */
+
+	struct ring snd, rcv;       /* send: [snd_una, ...) ; receive: unread in-order bytes */
+};
+
+/* tcb flags */
+#define TF_USER 0x0001       /* the application holds the handle */
+#define TF_TS 0x0002         /* timestamps negotiated */
+#define TF_SACK 0x0004       /* SACK-permitted negotiated */
+#define TF_WSCALE 0x0008     /* window scaling negotiated */
+#define TF_FIN_QUEUED 0x0010 /* application shut down writing: FIN after the data */
+#define TF_FIN_SEEN 0x0020   /* peer's FIN received (fin_seq valid), maybe out of order */
+#define TF_RD_SHUT 0x0040    /* application will not read: data after close gets RST */
+#define TF_NODELAY 0x0080    /* Nagle off */
+#define TF_PASSIVE 0x0100    /* opened by a listener (SYN_RCVD returns to LISTEN on RST) */
+#define TF_TIMING 0x0200     /* rtt_seq is being timed */
+#define TF_ACK_NOW 0x0400    /* an ACK must go out at the end of input processing */
+#define TF_EV_PENDING 0x0800 /* on the stack's pending-event list */
+#define TF_IN_AQ 0x1000      /* on its listener's accept queue */
+#define TF_PERSIST 0x2000    /* rexmit_at is a zero-window probe, not a retransmission */
+#define TF_FREE 0x4000       /* pool slot unused */
+#define TF_RCV_EOF 0x8000    /* the peer's FIN has been consumed: recv returns 0 when drained */
+#define TF_WAS_SYNC 0x10000  /* reached ESTABLISHED once (send on a closed one is EPIPE) */
+
+static inline bool tcb_has(const struct tcb *t, uint32_t f)
+{
+	return (t->flags & f) != 0;
+}
+
+/* ---- tables (tcp_table.c) ---- */
+int tcp_tables_init(struct synack_stack *st);
+void tcp_tables_free(struct synack_stack *st);
+struct tcb *tcb_alloc(struct synack_stack *st);
+void tcb_free(struct synack_stack *st, struct tcb *t); /* unhashes, cancels timer, returns to pool */
+struct tcb *tcb_from_sock(const struct synack_stack *st, int sock);
+void tcb_hash(struct synack_stack *st, struct tcb *t);
+void tcb_unhash(struct synack_stack *st, struct tcb *t);
+void tcb_bind_port(struct synack_stack *st, struct tcb *t, uint16_t port);
+struct tcb *tcb_lookup(struct synack_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport);
+struct tcb *tcb_lookup_listener(struct synack_stack *st, uint16_t lport);
+bool tcb_port_in_use(struct synack_stack *st, uint16_t port);
+int tcb_pick_port(struct synack_stack *st, uint32_t raddr, uint16_t rport, uint16_t *port);
+
+/* ---- state and events ---- */
+void tcb_set_state(struct synack_stack *st, struct tcb *t, enum synack_tcp_state s);
+void tcb_notify(struct synack_stack *st, struct tcb *t); /* queue a readiness event */
+void tcp_flush_events(struct synack_stack *st);
+/* The connection is over: report err (0 for a normal end) and release it if
+ * the application no longer holds it. */
+void tcb_close(struct synack_stack *st, struct tcb *t, int err);
+
+/* ---- ISN (isn.c) ---- */
+uint32_t tcp_isn(struct synack_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport);
+
+/* ---- output (tcp_output.c) ---- */
+void tcp_output(struct synack_stack *st, struct tcb *t);         /* send what the windows allow */
+void tcp_send_ack(struct synack_stack *st, struct tcb *t);
+void tcp_send_syn(struct synack_stack *st, struct tcb *t);       /* SYN or SYN+ACK per state */
+void tcp_send_rst(struct synack_stack *st, struct tcb *t);       /* abort an open connection */
+void tcp_send_challenge_ack(struct synack_stack *st, struct tcb *t);
+void tcp_send_window_probe(struct synack_stack *st, struct tcb *t);
+/* Reset in answer to a segment that has no connection (RFC 9293 3.10.7.1). */
+void tcp_reset_reply(struct synack_stack *st, const struct synack_ipv4 *ip, const struct synack_tcp_seg *seg);
+uint32_t tcp_rcv_window(const struct tcb *t);
+uint32_t tcp_ts_now(const struct synack_stack *st, const struct tcb *t);
+
+/* ---- timers (tcp_timer.c) ---- */
+void tcp_timer_update(struct synack_stack *st, struct tcb *t);  /* re-arm the one slot */
+void tcp_rexmit_start(struct synack_stack *st, struct tcb *t);  /* arm RTO if not armed */
+void tcp_timer_fire(struct synack_stack *st, struct stack_timer *timer);
+void tcp_enter_time_wait(struct synack_stack *st, struct tcb *t);
+
+/* ---- input (tcp_input.c and the state files) ---- */
+void tcp_input_listen(struct synack_stack *st, struct tcb *l, const struct synack_ipv4 *ip,
+                      const struct synack_tcp_seg *seg);
+/* SYN_RCVD -> ESTABLISHED of a passive open; false if the accept queue is full. */
+bool tcp_passive_established(struct synack_stack *st, struct tcb *c);
+void tcp_input_syn_sent(struct synack_stack *st, struct tcb *t, const struct synack_tcp_seg *seg);
+void tcp_input_synchronized(struct synack_stack *st, struct tcb *t, const struct synack_tcp_seg *seg);
+/* Fills addresses, ISS, window scale and TS offset of a new connection. */
+void tcp_conn_init(struct synack_stack *st, struct tcb *t, uint32_t laddr, uint16_t lport, uint32_t raddr,
+                   uint16_t rport);
+uint8_t tcp_choose_wscale(uint32_t rmem);
+/* Applies the options of a SYN or SYN+ACK (RFC 9293 3.7.1, RFC 7323). */
+void tcp_negotiate(struct synack_stack *st, struct tcb *t, const struct synack_tcp_seg *seg);
+/* The ACK processing shared by every synchronized state: snd_una, window, RTT. */
+void tcp_ack_advance(struct synack_stack *st, struct tcb *t, const struct synack_tcp_seg *seg);
+
+#endif

@@ -1,0 +1,80 @@
+/* What an acceptable ACK does in every synchronized state: acknowledged
+ * bytes leave the send ring, the RTT estimate learns (RFC 6298), the
+ * congestion window grows (RFC 5681), the peer's window is updated
+ * (RFC 9293 3.10.7.4), and the retransmission timer restarts. */
+#include "tcp/tcp.h"
+
+/* RFC 6298 with Karn's rule; timestamps (RFC 7323 4) give a sample from
+ * every ACK that advances SND.UNA, retransmitted or not. */
+static void sample_rtt(struct synack_stack *st, struct tcb *t, const struct synack_tcp_seg *seg)
+{
+	uint32_t us;
+	if (tcb_has(t, TF_TS) && (seg->opt.present & SYNACK_OPT_TS) && seg->opt.ts_ecr != 0) {
+		us = (tcp_ts_now(st, t) - seg->opt.ts_ecr) * 1000u;
+	} else if (tcb_has(t, TF_TIMING) && seq_gt(seg->ack, t->rtt_seq)) {
+		us = (uint32_t)(st->now - t->rtt_start);
+		t->flags &= ~(uint32_t)TF_TIMING;
+	} else {
+		return;
+	}
+	rtt_sample(&t->rtt, us, st->cfg.rto_min_ms * 1000u, st->cfg.rto_max_ms * 1000u, 1000u);
+}
+
+/* RFC 5681 3.1: slow start below ssthresh, then about one segment per RTT.
+ * The congestion-control issue replaces this with NewReno/CUBIC behind an
+ * interface; everything else calls only this function. */
+static void grow_cwnd(struct tcb *t, uint32_t acked)
+{
+	uint32_t mss = t->snd_mss;
+	if (t->cwnd < t->ssthresh) {
+		t->cwnd += acked < mss ? acked : mss;
+	} else {
+		uint32_t inc = (uint32_t)((uint64_t)mss * mss / t->cwnd);
+		t->cwnd += inc ? inc : 1;
+	}
+	if (t->cwnd > (1u << 30))
+		t->cwnd = 1u << 30;
+}
+
+static void update_window(struct synack_stack *st, struct tcb *t, const struct synack_tcp_seg *seg)
+{
+	if (!(seq_lt(t->snd_wl1, seg->seq) || (t->snd_wl1 == seg->seq && seq_leq(t->snd_wl2, seg->ack))))
+		return;
+	t->snd_wnd = (uint32_t)seg->window << t->snd_wscale;
+	t->snd_wl1 = seg->seq;
+	t->snd_wl2 = seg->ack;
+	if (t->snd_wnd > t->max_snd_wnd)
+		t->max_snd_wnd = t->snd_wnd;
+	if (t->snd_wnd > 0 && tcb_has(t, TF_PERSIST)) {
+		/* The window opened: stop probing and send (RFC 9293 3.8.6.1). */
+		t->flags &= ~(uint32_t)TF_PERSIST;
+		t->rexmit_at = SYNACK_TIME_NEVER;
+		t->retries = 0;
+		t->rtt.backoff = 0; /* keep the estimate, drop the probes' backoff */
+		tcp_timer_update(st, t);
+	}
+}
+
+void tcp_ack_advance(struct synack_stack *st, struct tcb *t, const struct synack_tcp_seg *seg)
+{
+	if (tcb_has(t, TF_PERSIST))
+		t->retries = 0; /* the peer answers our probes: it is alive */
+	if (seq_gt(seg->ack, t->snd_una)) {
+		uint32_t acked = seg->ack - t->snd_una;
+		uint32_t bytes = acked < ring_len(&t->snd) ? acked : ring_len(&t->snd); /* a FIN is not a byte */
+		ring_drop(&t->snd, bytes);
+		t->snd_una = seg->ack;
+		if (seq_lt(t->snd_nxt, t->snd_una))
+			t->snd_nxt = t->snd_una;
+		sample_rtt(st, t, seg);
+		grow_cwnd(t, acked);
+		t->retries = 0;
+		/* RFC 6298 5.2 and 5.3: stop the timer when all is acknowledged,
+		 * restart it when new data is. */
+		t->rexmit_at = t->snd_una == t->snd_max ? SYNACK_TIME_NEVER
+		                                        : st->now + rtt_rto(&t->rtt, st->cfg.rto_max_ms * 1000u);
+		tcp_timer_update(st, t);
+		tcb_notify(st, t);
+	}
+	update_window(st, t, seg);
+}

@@ -1,0 +1,70 @@
+/* Options carried by SYN and SYN+ACK: each is used only if both ends sent
+ * it (RFC 9293 3.7.1 MSS, RFC 7323 window scale and timestamps, RFC 2018
+ * SACK-permitted).  Called with the peer's SYN (passive) or SYN+ACK (active)
+ * once we know what we offered. */
+#include "tcp/tcp.h"
+
+/* RFC 9293 3.7.1: without an MSS option the peer takes 536 bytes. */
+#define TCP_DEFAULT_MSS 536
+#define TCP_TS_OPT_SPACE 12 /* NOP NOP TS, in every segment once timestamps are on */
+
+/* The smallest shift that lets the advertised window cover the whole
+ * receive buffer (RFC 7323 2.3: at most 14). */
+uint8_t tcp_choose_wscale(uint32_t rmem)
+{
+	uint8_t s = 0;
+	while (s < 14 && ((uint32_t)65535u << s) < rmem)
+		s++;
+	return s;
+}
+
+void tcp_negotiate(struct synack_stack *st, struct tcb *t, const struct synack_tcp_seg *seg)
+{
+	const struct synack_tcp_opts *o = &seg->opt;
+	uint32_t ours = (uint32_t)st->cfg.mtu - SYNACK_IPV4_HDR_LEN - SYNACK_TCP_HDR_LEN;
+	uint32_t theirs = (o->present & SYNACK_OPT_MSS) ? o->mss : TCP_DEFAULT_MSS;
+	uint32_t mss = theirs < ours ? theirs : ours;
+
+	if (st->cfg.window_scaling && (o->present & SYNACK_OPT_WSCALE)) {
+		t->flags |= TF_WSCALE;
+		t->snd_wscale = o->wscale > 14 ? 14 : o->wscale; /* RFC 7323 2.3 */
+	} else {
+		t->flags &= ~(uint32_t)TF_WSCALE;
+		t->snd_wscale = 0;
+		t->rcv_wscale = 0;
+	}
+	if (st->cfg.sack && (o->present & SYNACK_OPT_SACK_PERM))
+		t->flags |= TF_SACK;
+	if (st->cfg.timestamps && (o->present & SYNACK_OPT_TS)) {
+		t->flags |= TF_TS;
+		t->ts_recent = o->ts_val;
+		mss -= TCP_TS_OPT_SPACE; /* the MSS counts data only; options take their share */
+	}
+	if (mss < 64) /* a hostile tiny MSS would make us send a segment per few bytes */
+		mss = 64;
+	t->snd_mss = (uint16_t)mss;
+	/* The window of a SYN or SYN+ACK is never scaled (RFC 7323 2.2). */
+	t->snd_wnd = seg->window;
+	t->max_snd_wnd = t->snd_wnd;
+	t->snd_wl1 = seg->seq;
+	t->snd_wl2 = seg->ack;
+	t->cwnd = 10u * t->snd_mss; /* RFC 6928 initial window, as Linux */
+	t->ssthresh = UINT32_MAX;
+}
+
+/* Fills in what every new connection needs before its first segment. */
+void tcp_conn_init(struct synack_stack *st, struct tcb *t, uint32_t laddr, uint16_t lport, uint32_t raddr,
+                   uint16_t rport)
+{
+	t->laddr = laddr;
+	t->lport = lport;
+	t->raddr = raddr;
+	t->rport = rport;
+	t->iss = tcp_isn(st, laddr, lport, raddr, rport);
+	t->snd_una = t->snd_nxt = t->snd_max = t->iss;
+	t->rcv_wscale = st->cfg.window_scaling ? tcp_choose_wscale(st->cfg.rmem) : 0;
+	t->snd_mss = TCP_DEFAULT_MSS;
+	/* RFC 7323 5.4 / Linux: a per-address-pair offset, so one pair's clock
+	 * stays monotonic across incarnations while revealing nothing else. */
+	t->ts_offset = (uint32_t)siphash24_u32x4(&st->tcp.isn_key, laddr, raddr, 0, 1);
+}

@@ -1,0 +1,246 @@
+/* TCP output: building segments and deciding what may be sent. */
+#include <string.h>
+
+#include "tcp/tcp.h"
+
+/* Our TSval clock ticks at 1 kHz like Linux's, from a per-connection
+ * random offset (RFC 7323 5.4 allows any monotonic clock; the offset keeps
+ * one connection's clock from revealing another's). */
+uint32_t tcp_ts_now(const struct synack_stack *st, const struct tcb *t)
+{
+	return (uint32_t)(st->now / 1000u) + t->ts_offset;
+}
+
+/* The window to advertise.  Receiver-side silly window avoidance (RFC 9293
+ * 3.8.6.2.2): the right edge moves only when it can move by at least
+ * min(buffer / 2, MSS); it never moves left (3.8.6). */
+uint32_t tcp_rcv_window(const struct tcb *t)
+{
+	uint32_t avail = ring_free(&t->rcv);
+	uint32_t max = (uint32_t)65535u << (tcb_has(t, TF_WSCALE) ? t->rcv_wscale : 0);
+	if (avail > max)
+		avail = max;
+	uint32_t cur = seq_gt(t->rcv_adv, t->rcv_nxt) ? t->rcv_adv - t->rcv_nxt : 0;
+	uint32_t step = t->rcv.cap / 2 < t->snd_mss ? t->rcv.cap / 2 : t->snd_mss;
+	if (avail > cur && avail - cur < step)
+		return cur;
+	return avail > cur ? avail : cur;
+}
+
+static void add_syn_options(struct synack_stack *st, const struct tcb *t, struct synack_tcp_opts *o)
+{
+	bool synack = t->state == SYNACK_SYN_RCVD;
+	o->present |= SYNACK_OPT_MSS;
+	o->mss = (uint16_t)(st->cfg.mtu - SYNACK_IPV4_HDR_LEN - SYNACK_TCP_HDR_LEN);
+	/* On a SYN+ACK an option is offered only if the SYN offered it (RFC 7323 1.3, 2018 2). */
+	if (st->cfg.window_scaling && (!synack || tcb_has(t, TF_WSCALE))) {
+		o->present |= SYNACK_OPT_WSCALE;
+		o->wscale = t->rcv_wscale;
+	}
+	if (st->cfg.sack && (!synack || tcb_has(t, TF_SACK)))
+		o->present |= SYNACK_OPT_SACK_PERM;
+	if (st->cfg.timestamps && (!synack || tcb_has(t, TF_TS)))
+		o->present |= SYNACK_OPT_TS;
+}
+
+/* Builds and sends one segment of t.  Payload comes from the send ring at
+ * stream offset `off` (relative to snd_una). */
+static void tcp_xmit(struct synack_stack *st, struct tcb *t, uint8_t flags, uint32_t seq, uint32_t off,
+                     uint32_t len)
+{
+	struct synack_tcp_seg s;
+	memset(&s, 0, sizeof(s));
+	s.sport = t->lport;
+	s.dport = t->rport;
+	s.seq = seq;
+	s.flags = flags;
+	if (flags & SYNACK_TCP_ACK)
+		s.ack = t->rcv_nxt;
+	if (flags & SYNACK_TCP_SYN) {
+		add_syn_options(st, t, &s.opt);
+	} else if (tcb_has(t, TF_SACK) && !reass_empty(&t->reass)) {
+		s.opt.present |= SYNACK_OPT_SACK;
+		s.opt.sack_count = reass_sack_blocks(&t->reass, s.opt.sack, SYNACK_TCP_MAX_SACK, t->reass.iv[0].start);
+	}
+	if ((flags & SYNACK_TCP_SYN) ? (s.opt.present & SYNACK_OPT_TS) : tcb_has(t, TF_TS)) {
+		s.opt.present |= SYNACK_OPT_TS;
+		s.opt.ts_val = tcp_ts_now(st, t);
+		s.opt.ts_ecr = (flags & SYNACK_TCP_ACK) ? t->ts_recent : 0;
+	}
+	uint32_t wnd = tcp_rcv_window(t);
+	if (flags & SYNACK_TCP_SYN) /* RFC 7323 2.2: the window of a SYN is never scaled */
+		s.window = (uint16_t)(wnd > 65535u ? 65535u : wnd);
+	else
+		s.window = (uint16_t)((wnd >> (tcb_has(t, TF_WSCALE) ? t->rcv_wscale : 0)) & 0xffffu);
+	if (flags & SYNACK_TCP_ACK)
+		t->rcv_adv = t->rcv_nxt + ((uint32_t)s.window << ((flags & SYNACK_TCP_SYN) || !tcb_has(t, TF_WSCALE) ? 0 : t->rcv_wscale));
+	/* Place the payload where the builder will want it: no second copy. */
+	uint8_t optbuf[SYNACK_TCP_MAX_OPT_LEN];
+	size_t hdr = SYNACK_IPV4_HDR_LEN + SYNACK_TCP_HDR_LEN + synack_tcp_opts_build(optbuf, &s.opt);
+	if (len > 0) {
+		len = ring_peek(&t->snd, off, st->txbuf + hdr, len);
+		s.payload = st->txbuf + hdr;
+		s.payload_len = len;
+	}
+	struct synack_ipv4 ip;
+	stack_ip_out(st, &ip, t->raddr, SYNACK_IPPROTO_TCP);
+	ip.src = t->laddr;
+	size_t n = synack_tcp_build(st->txbuf, sizeof(st->txbuf), &ip, &s);
+	if (n == 0)
+		return;
+	CTR_INC(st, TcpOutSegs);
+	if (flags & SYNACK_TCP_RST)
+		CTR_INC(st, TcpOutRsts);
+	if (flags & SYNACK_TCP_ACK)
+		t->flags &= (uint32_t)~TF_ACK_NOW;
+	stack_tx(st, n);
+}
+
+void tcp_send_ack(struct synack_stack *st, struct tcb *t)
+{
+	if (t->state == SYNACK_SYN_RCVD) { /* our "ACK" in SYN_RCVD is the SYN+ACK itself */
+		tcp_send_syn(st, t);
+		return;
+	}
+	tcp_xmit(st, t, SYNACK_TCP_ACK, t->snd_nxt, 0, 0);
+}
+
+/* A zero-window probe as Linux sends it: an ACK one below SND.UNA, which the
+ * receiver must answer with an ACK carrying its current window (RFC 9293
+ * 3.10.7.4: an unacceptable segment is answered with an ACK). */
+void tcp_send_window_probe(struct synack_stack *st, struct tcb *t)
+{
+	CTR_INC(st, TcpExtTCPWinProbe);
+	tcp_xmit(st, t, SYNACK_TCP_ACK, t->snd_una - 1, 0, 0);
+}
+
+void tcp_send_syn(struct synack_stack *st, struct tcb *t)
+{
+	uint8_t flags = SYNACK_TCP_SYN;
+	if (t->state == SYNACK_SYN_RCVD)
+		flags |= SYNACK_TCP_ACK;
+	tcp_xmit(st, t, flags, t->iss, 0, 0);
+	if (seq_lt(t->snd_nxt, t->iss + 1))
+		t->snd_nxt = t->iss + 1;
+	if (seq_lt(t->snd_max, t->snd_nxt))
+		t->snd_max = t->snd_nxt;
+	tcp_rexmit_start(st, t);
+}
+
+/* RFC 9293 3.10.4 ABORT: <SEQ=SND.NXT><CTL=RST>; like Linux we also carry
+ * ACK=RCV.NXT so the peer can check it against its own send window. */
+void tcp_send_rst(struct synack_stack *st, struct tcb *t)
+{
+	if (t->state == SYNACK_SYN_SENT) /* nothing synchronized: a RST would not be acceptable */
+		return;
+	tcp_xmit(st, t, SYNACK_TCP_RST | SYNACK_TCP_ACK, t->snd_nxt, 0, 0);
+}
+
+/* RFC 5961 3.2, 4.2, 5.2 with the per-connection rate limit Linux applies
+ * (tcp_invalid_ratelimit).  Linux dropped its global challenge-ACK counter
+ * because a shared counter is itself an off-path side channel (CVE-2016-5696). */
+void tcp_send_challenge_ack(struct synack_stack *st, struct tcb *t)
+{
+	synack_time_t gap = SYNACK_MS(st->cfg.invalid_ratelimit_ms);
+	if (t->last_challenge != 0 && st->now - t->last_challenge < gap) {
+		CTR_INC(st, TcpExtTCPACKSkippedChallenge);
+		return;
+	}
+	t->last_challenge = st->now ? st->now : 1;
+	CTR_INC(st, TcpExtTCPChallengeACK);
+	tcp_send_ack(st, t);
+}
+
+/* RFC 9293 3.10.7.1: the answer to a segment for no connection.  An ACK
+ * names the sequence the sender expects; without one we acknowledge
+ * everything the segment occupied so the sender can match it. */
+void tcp_reset_reply(struct synack_stack *st, const struct synack_ipv4 *ip, const struct synack_tcp_seg *seg)
+{
+	if (seg->flags & SYNACK_TCP_RST)
+		return;
+	struct synack_tcp_seg r;
+	memset(&r, 0, sizeof(r));
+	r.sport = seg->dport;
+	r.dport = seg->sport;
+	if (seg->flags & SYNACK_TCP_ACK) {
+		r.seq = seg->ack;
+		r.flags = SYNACK_TCP_RST;
+	} else {
+		r.ack = seg->seq + synack_tcp_seg_len(seg);
+		r.flags = SYNACK_TCP_RST | SYNACK_TCP_ACK;
+	}
+	struct synack_ipv4 out;
+	stack_ip_out(st, &out, ip->src, SYNACK_IPPROTO_TCP);
+	out.src = ip->dst;
+	size_t n = synack_tcp_build(st->txbuf, sizeof(st->txbuf), &out, &r);
+	if (n == 0)
+		return;
+	CTR_INC(st, TcpOutSegs);
+	CTR_INC(st, TcpOutRsts);
+	stack_tx(st, n);
+}
+
+/* Sender silly window avoidance and Nagle (RFC 9293 3.8.6.2.1, RFC 896):
+ * send a full segment, or everything queued when nothing is in flight (or
+ * Nagle is off), or at least half the largest window the peer has shown. */
+static bool worth_sending(const struct tcb *t, uint32_t len, uint32_t unsent, uint32_t in_flight)
+{
+	if (len >= t->snd_mss)
+		return true;
+	if (len == unsent && (in_flight == 0 || tcb_has(t, TF_NODELAY)))
+		return true;
+	return t->max_snd_wnd > 0 && len >= t->max_snd_wnd / 2;
+}
+
+/* Sends new (or, after a timeout pulled snd_nxt back, resent) data and the
+ * FIN, as far as the peer's window and the congestion window allow. */
+void tcp_output(struct synack_stack *st, struct tcb *t)
+{
+	if (t->state < SYNACK_ESTABLISHED || t->state == SYNACK_TIME_WAIT)
+		return;
+	for (;;) {
+		uint32_t queued = ring_len(&t->snd);
+		uint32_t off = t->snd_nxt - t->snd_una;
+		if (off > queued) /* FIN already sent and not acknowledged */
+			break;
+		uint32_t unsent = queued - off;
+		uint32_t wnd = t->snd_wnd < t->cwnd ? t->snd_wnd : t->cwnd;
+		uint32_t usable = wnd > off ? wnd - off : 0;
+		uint32_t len = unsent < usable ? unsent : usable;
+		if (len > t->snd_mss)
+			len = t->snd_mss;
+		bool fin = tcb_has(t, TF_FIN_QUEUED) && len == unsent;
+		if (len > 0 && !worth_sending(t, len, unsent, off) && !fin)
+			break;
+		if (len == 0 && !fin)
+			break;
+		uint8_t flags = SYNACK_TCP_ACK;
+		if (len > 0 && len == unsent)
+			flags |= SYNACK_TCP_PSH; /* the last segment of what the application wrote */
+		if (fin)
+			flags |= SYNACK_TCP_FIN;
+		bool resend = seq_lt(t->snd_nxt, t->snd_max);
+		if (resend)
+			CTR_INC(st, TcpRetransSegs);
+		else if (!tcb_has(t, TF_TS) && !tcb_has(t, TF_TIMING) && len > 0) {
+			t->flags |= TF_TIMING; /* Karn: only new data is timed */
+			t->rtt_seq = t->snd_nxt;
+			t->rtt_start = st->now;
+		}
+		tcp_xmit(st, t, flags, t->snd_nxt, off, len);
+		t->snd_nxt += len + (fin ? 1u : 0u);
+		if (seq_gt(t->snd_nxt, t->snd_max))
+			t->snd_max = t->snd_nxt;
+		tcp_rexmit_start(st, t);
+		if (fin)
+			break;
+	}
+	/* Data waits but the window is shut and nothing is in flight to bring
+	 * an update: probe it (RFC 9293 3.8.6.1). */
+	if (t->snd_wnd == 0 && t->snd_nxt == t->snd_una && ring_len(&t->snd) > 0 && t->rexmit_at == SYNACK_TIME_NEVER) {
+		t->flags |= TF_PERSIST;
+		tcp_rexmit_start(st, t);
+	}
+	if (tcb_has(t, TF_ACK_NOW))
+		tcp_send_ack(st, t);
+}

@@ -1,0 +1,301 @@
+/* The connection pool and the tables that find a connection: the 4-tuple
+ * hash (keyed SipHash, so a remote cannot aim at one bucket) and the bound
+ * port hash (listeners and port conflicts).  Also state changes, readiness
+ * events and the end of a connection. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tcp/tcp.h"
+
+static uint32_t pow2_at_least(uint32_t n)
+{
+	uint32_t p = 16;
+	while (p < n && p < (1u << 30))
+		p <<= 1;
+	return p;
+}
+
+int tcp_tables_init(struct synack_stack *st)
+{
+	struct tcp_tables *tt = &st->tcp;
+	uint32_t n = st->cfg.max_sockets;
+	size_t per = (size_t)st->cfg.rmem + st->cfg.wmem;
+	uint32_t hsize = pow2_at_least(n * 2);
+	tt->pool = calloc(n, sizeof(struct tcb));
+	/* One allocation for every buffer: untouched pages cost no memory. */
+	tt->bufmem = calloc(n, per);
+	tt->ehash = calloc(hsize, sizeof(struct tcb *));
+	tt->bhash = calloc(hsize, sizeof(struct tcb *));
+	if (!tt->pool || !tt->bufmem || !tt->ehash || !tt->bhash) {
+		tcp_tables_free(st);
+		return -ENOMEM;
+	}
+	tt->hmask = hsize - 1;
+	tt->hash_key = rng_key(&st->rng);
+	tt->isn_key = rng_key(&st->rng);
+	tt->port_key = rng_key(&st->rng);
+	for (uint32_t i = n; i-- > 0;) {
+		struct tcb *t = &tt->pool[i];
+		t->sock = (int)i;
+		t->flags = TF_FREE;
+		t->qnext = tt->free;
+		tt->free = t;
+	}
+	return 0;
+}
+
+void tcp_tables_free(struct synack_stack *st)
+{
+	struct tcp_tables *tt = &st->tcp;
+	free(tt->pool);
+	free(tt->bufmem);
+	free(tt->ehash);
+	free(tt->bhash);
+	memset(tt, 0, sizeof(*tt));
+}
+
+struct tcb *tcb_alloc(struct synack_stack *st)
+{
+	struct tcp_tables *tt = &st->tcp;
+	struct tcb *t = tt->free;
+	if (!t)
+		return NULL;
+	tt->free = t->qnext;
+	int sock = t->sock;
+	memset(t, 0, sizeof(*t));
+	t->sock = sock;
+	t->state = SYNACK_CLOSED;
+	t->rexmit_at = t->linger_at = SYNACK_TIME_NEVER;
+	t->timer.fire = tcp_timer_fire;
+	uint8_t *mem = tt->bufmem + (size_t)sock * ((size_t)st->cfg.rmem + st->cfg.wmem);
+	ring_init(&t->rcv, mem, st->cfg.rmem);
+	ring_init(&t->snd, mem + st->cfg.rmem, st->cfg.wmem);
+	reass_init(&t->reass);
+	rtt_init(&t->rtt, st->cfg.rto_initial_ms * 1000u);
+	return t;
+}
+
+static struct tcb **bucket_of(struct synack_stack *st, struct tcb **table, uint32_t laddr, uint16_t lport,
+                              uint32_t raddr, uint16_t rport)
+{
+	uint64_t h = siphash24_u32x4(&st->tcp.hash_key, laddr, raddr, ((uint32_t)lport << 16) | rport, 0);
+	return &table[h & st->tcp.hmask];
+}
+
+static struct tcb **port_bucket(struct synack_stack *st, uint16_t port)
+{
+	return bucket_of(st, st->tcp.bhash, 0, port, 0, 0);
+}
+
+static void chain_remove(struct tcb **head, struct tcb *t, size_t link_off)
+{
+	for (struct tcb **pp = head; *pp; pp = (struct tcb **)(void *)((char *)*pp + link_off)) {
+		if (*pp == t) {
+			*pp = *(struct tcb **)(void *)((char *)t + link_off);
+			return;
+		}
+	}
+}
+
+void tcb_hash(struct synack_stack *st, struct tcb *t)
+{
+	struct tcb **b = bucket_of(st, st->tcp.ehash, t->laddr, t->lport, t->raddr, t->rport);
+	t->hnext = *b;
+	*b = t;
+}
+
+void tcb_unhash(struct synack_stack *st, struct tcb *t)
+{
+	if (t->rport == 0)
+		return;
+	chain_remove(bucket_of(st, st->tcp.ehash, t->laddr, t->lport, t->raddr, t->rport), t,
+	             offsetof(struct tcb, hnext));
+	t->hnext = NULL;
+}
+
+void tcb_bind_port(struct synack_stack *st, struct tcb *t, uint16_t port)
+{
+	struct tcb **b = port_bucket(st, port);
+	t->lport = port;
+	t->bnext = *b;
+	*b = t;
+}
+
+static void tcb_unbind_port(struct synack_stack *st, struct tcb *t)
+{
+	if (t->lport == 0)
+		return;
+	chain_remove(port_bucket(st, t->lport), t, offsetof(struct tcb, bnext));
+	t->bnext = NULL;
+}
+
+void tcb_free(struct synack_stack *st, struct tcb *t)
+{
+	if (tcb_has(t, TF_FREE))
+		return;
+	stack_timer_cancel(st, &t->timer);
+	tcb_unhash(st, t);
+	tcb_unbind_port(st, t);
+	if (tcb_has(t, TF_EV_PENDING)) {
+		for (struct tcb **pp = &st->tcp.ev_head; *pp; pp = &(*pp)->evnext)
+			if (*pp == t) {
+				*pp = t->evnext;
+				break;
+			}
+	}
+	t->flags = TF_FREE;
+	t->state = SYNACK_CLOSED;
+	t->qnext = st->tcp.free;
+	st->tcp.free = t;
+}
+
+struct tcb *tcb_from_sock(const struct synack_stack *st, int sock)
+{
+	if (sock < 0 || (uint32_t)sock >= st->cfg.max_sockets)
+		return NULL;
+	struct tcb *t = &st->tcp.pool[sock];
+	if ((t->flags & (TF_FREE | TF_USER)) != TF_USER)
+		return NULL;
+	return t;
+}
+
+struct tcb *tcb_lookup(struct synack_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport)
+{
+	for (struct tcb *t = *bucket_of(st, st->tcp.ehash, laddr, lport, raddr, rport); t; t = t->hnext)
+		if (t->lport == lport && t->rport == rport && t->raddr == raddr && t->laddr == laddr)
+			return t;
+	return NULL;
+}
+
+struct tcb *tcb_lookup_listener(struct synack_stack *st, uint16_t lport)
+{
+	for (struct tcb *t = *port_bucket(st, lport); t; t = t->bnext)
+		if (t->lport == lport && t->state == SYNACK_LISTEN)
+			return t;
+	return NULL;
+}
+
+bool tcb_port_in_use(struct synack_stack *st, uint16_t port)
+{
+	for (struct tcb *t = *port_bucket(st, port); t; t = t->bnext)
+		if (t->lport == port)
+			return true;
+	return false;
+}
+
+/* A port may serve a new connection to raddr:rport if that 4-tuple is free
+ * and no listener or unconnected bound socket claims the port. */
+static bool port_usable(struct synack_stack *st, uint16_t port, uint32_t raddr, uint16_t rport)
+{
+	for (struct tcb *t = *port_bucket(st, port); t; t = t->bnext) {
+		if (t->lport != port)
+			continue;
+		if (t->rport == 0 || (t->raddr == raddr && t->rport == rport))
+			return false;
+	}
+	return true;
+}
+
+/* RFC 6056 3.3.3 (Algorithm 3): start from a keyed hash of the destination,
+ * so ports are neither sequential nor predictable, and walk the range once. */
+int tcb_pick_port(struct synack_stack *st, uint32_t raddr, uint16_t rport, uint16_t *port)
+{
+	uint32_t lo = st->cfg.ip_local_port_range[0], hi = st->cfg.ip_local_port_range[1];
+	uint32_t num = hi - lo + 1;
+	uint32_t offset = (uint32_t)siphash24_u32x4(&st->tcp.port_key, st->cfg.addr, raddr, rport, 0);
+	for (uint32_t i = 0; i < num; i++) {
+		uint16_t p = (uint16_t)(lo + (offset + st->tcp.port_hint + i) % num);
+		if (port_usable(st, p, raddr, rport)) {
+			st->tcp.port_hint += i + 1;
+			*port = p;
+			return 0;
+		}
+	}
+	return -EADDRNOTAVAIL;
+}
+
+void tcb_set_state(struct synack_stack *st, struct tcb *t, enum synack_tcp_state s)
+{
+	enum synack_tcp_state old = t->state;
+	if (old == s)
+		return;
+	t->state = s;
+	/* RFC 1213's definitions, as Linux applies them in tcp_set_state(). */
+	bool was_estab = old == SYNACK_ESTABLISHED || old == SYNACK_CLOSE_WAIT;
+	if (s == SYNACK_ESTABLISHED) {
+		st->ctr.TcpCurrEstab++;
+		t->flags |= TF_WAS_SYNC;
+	} else if (was_estab && s != SYNACK_CLOSE_WAIT) {
+		st->ctr.TcpCurrEstab--;
+	}
+	if (was_estab && s == SYNACK_CLOSED)
+		CTR_INC(st, TcpEstabResets);
+	if ((old == SYNACK_SYN_SENT || old == SYNACK_SYN_RCVD) && (s == SYNACK_CLOSED || s == SYNACK_LISTEN))
+		CTR_INC(st, TcpAttemptFails);
+	struct synack_trace ev = {.kind = SYNACK_TRACE_STATE, .sock = tcb_has(t, TF_USER) ? t->sock : -1,
+	                          .old_state = old, .new_state = s, .laddr = t->laddr, .raddr = t->raddr,
+	                          .lport = t->lport, .rport = t->rport};
+	stack_trace(st, &ev);
+	tcb_notify(st, t);
+}
+
+void tcb_notify(struct synack_stack *st, struct tcb *t)
+{
+	if (!st->hooks.event || !tcb_has(t, TF_USER) || tcb_has(t, TF_EV_PENDING))
+		return;
+	t->flags |= TF_EV_PENDING;
+	t->evnext = st->tcp.ev_head;
+	st->tcp.ev_head = t;
+}
+
+/* Runs at the end of every entry point, when the core is consistent, so the
+ * hook may call back into the API.  Bounded: each pass empties the list and a
+ * hook that keeps generating events stops after max_sockets rounds. */
+void tcp_flush_events(struct synack_stack *st)
+{
+	for (uint32_t round = 0; st->tcp.ev_head && round <= st->cfg.max_sockets; round++) {
+		struct tcb *t = st->tcp.ev_head;
+		st->tcp.ev_head = t->evnext;
+		t->evnext = NULL;
+		t->flags &= (uint32_t)~TF_EV_PENDING;
+		if (tcb_has(t, TF_USER))
+			st->hooks.event(st->hooks.ctx, t->sock, synack_sock_events(st, t->sock));
+	}
+}
+
+static void listener_forget_child(struct tcb *l, struct tcb *t)
+{
+	if (tcb_has(t, TF_IN_AQ)) {
+		struct tcb **pp = &l->aq_head;
+		struct tcb *prev = NULL;
+		while (*pp && *pp != t) {
+			prev = *pp;
+			pp = &(*pp)->qnext;
+		}
+		if (*pp) {
+			*pp = t->qnext;
+			if (l->aq_tail == t)
+				l->aq_tail = prev;
+			l->aq_len--;
+		}
+		t->flags &= (uint32_t)~TF_IN_AQ;
+	} else if (l->synq_len > 0) {
+		l->synq_len--;
+	}
+	t->parent = NULL;
+}
+
+void tcb_close(struct synack_stack *st, struct tcb *t, int err)
+{
+	if (err && !t->error)
+		t->error = (int16_t)err;
+	if (t->parent)
+		listener_forget_child(t->parent, t);
+	tcb_set_state(st, t, SYNACK_CLOSED);
+	t->rexmit_at = t->linger_at = SYNACK_TIME_NEVER;
+	stack_timer_cancel(st, &t->timer);
+	tcb_unhash(st, t);
+	if (!tcb_has(t, TF_USER))
+		tcb_free(st, t);
+}

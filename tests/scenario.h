@@ -1,0 +1,152 @@
+/* A two-node scenario on the simulated network for the TCP tests: a client
+ * stack (192.0.2.1, column 0) and a server stack (192.0.2.2, column 1),
+ * recorded by a ladder so tests assert on the exact segments and states.
+ * Header-only: each test program includes it once. */
+#ifndef SYNACK_TESTS_SCENARIO_H
+#define SYNACK_TESTS_SCENARIO_H
+
+#include <stdio.h>
+#include <string.h>
+
+#include "synack/ladder.h"
+#include "synack/sim.h"
+#include "synack/synack.h"
+#include "synack/wire.h"
+
+#define CLIENT_ADDR 0xc0000201u
+#define SERVER_ADDR 0xc0000202u
+#define C 0 /* ladder column of the client */
+#define S 1 /* ladder column of the server */
+
+struct scn {
+	struct synack_sim *sim;
+	struct synack_ladder *lad;
+	struct synack_stack *c, *s;
+	int cnode, snode;
+};
+
+typedef void (*scn_config_fn)(struct synack_config *cfg, int col);
+
+static inline void scn_init(struct scn *x, uint64_t seed, const struct synack_link_model *c2s,
+                            const struct synack_link_model *s2c, scn_config_fn tweak)
+{
+	memset(x, 0, sizeof(*x));
+	x->sim = synack_sim_new(seed);
+	x->lad = synack_ladder_new();
+	for (int col = 0; col < 2; col++) {
+		struct synack_config cfg;
+		synack_config_default(&cfg);
+		cfg.addr = col == C ? CLIENT_ADDR : SERVER_ADDR;
+		cfg.seed = seed * 2 + (uint64_t)col;
+		cfg.max_sockets = 64;
+		cfg.rmem = cfg.wmem = 65536;
+		if (tweak)
+			tweak(&cfg, col);
+		int node = synack_sim_add_stack(x->sim, &cfg);
+		if (col == C)
+			x->cnode = node;
+		else
+			x->snode = node;
+	}
+	x->c = synack_sim_stack(x->sim, x->cnode);
+	x->s = synack_sim_stack(x->sim, x->snode);
+	synack_ladder_set_columns(x->lad, x->cnode, "client", x->snode, "server");
+	struct synack_sim_hooks hooks;
+	synack_ladder_sim_hooks(x->lad, &hooks);
+	synack_sim_set_hooks(x->sim, &hooks);
+	synack_sim_link(x->sim, x->cnode, x->snode, c2s, s2c);
+}
+
+static inline void scn_free(struct scn *x)
+{
+	synack_ladder_free(x->lad);
+	synack_sim_free(x->sim);
+}
+
+static inline synack_time_t scn_now(const struct scn *x)
+{
+	return synack_sim_now(x->sim);
+}
+
+static inline void scn_run_for(struct scn *x, synack_time_t dt)
+{
+	synack_sim_run_until(x->sim, synack_sim_now(x->sim) + dt);
+}
+
+/* The i-th TCP segment of the run (skipping anything else). */
+static inline const struct synack_ladder_seg *scn_seg(const struct scn *x, size_t i)
+{
+	size_t k = 0;
+	for (size_t j = 0; j < synack_ladder_count(x->lad); j++) {
+		const struct synack_ladder_seg *s = synack_ladder_get(x->lad, j);
+		if (!s->is_tcp)
+			continue;
+		if (k++ == i)
+			return s;
+	}
+	return NULL;
+}
+
+static inline size_t scn_seg_count(const struct scn *x)
+{
+	size_t k = 0;
+	for (size_t j = 0; j < synack_ladder_count(x->lad); j++)
+		k += synack_ladder_get(x->lad, j)->is_tcp;
+	return k;
+}
+
+/* "OLD>NEW OLD>NEW ..." for one column, in order. */
+static inline const char *scn_states(const struct scn *x, int col, char *buf, size_t cap)
+{
+	buf[0] = 0;
+	size_t used = 0;
+	for (size_t i = 0; i < synack_ladder_state_count(x->lad); i++) {
+		const struct synack_ladder_state *s = synack_ladder_state_get(x->lad, i);
+		if (s->col != col)
+			continue;
+		int n = snprintf(buf + used, cap - used, "%s%s>%s", used ? " " : "", synack_state_name(s->old_state),
+		                 synack_state_name(s->new_state));
+		if (n < 0 || (size_t)n >= cap - used)
+			break;
+		used += (size_t)n;
+	}
+	return buf;
+}
+
+/* Prints the ladder (visible with ctest --output-on-failure). */
+static inline void scn_print(const struct scn *x, const char *title)
+{
+	struct synack_ladder_opts o = {.title = title};
+	synack_ladder_render_text(x->lad, stdout, &o);
+}
+
+#define assert_seg(x, i, col, fl, rseq, rack, plen)                                                        \
+	do {                                                                                                   \
+		const struct synack_ladder_seg *s_ = scn_seg((x), (i));                                            \
+		if (!s_)                                                                                           \
+			scn_print((x), "segment missing");                                                          \
+		assert_non_null(s_);                                                                               \
+		if (s_->from_col != (col) || s_->flags != (fl) || s_->rel_seq != (uint32_t)(rseq) ||              \
+		    ((fl)&SYNACK_TCP_ACK && s_->rel_ack != (uint32_t)(rack)) || s_->payload_len != (plen)) {       \
+			scn_print((x), "unexpected segment");                                                       \
+			fprintf(stdout, "segment %d: col %d flags 0x%02x seq %u ack %u len %u\n", (int)(i),            \
+			        s_->from_col, s_->flags, s_->rel_seq, s_->rel_ack, s_->payload_len);                 \
+		}                                                                                                  \
+		assert_int_equal(s_->from_col, (col));                                                             \
+		assert_int_equal(s_->flags, (fl));                                                                 \
+		assert_int_equal(s_->rel_seq, (uint32_t)(rseq));                                                   \
+		if ((fl)&SYNACK_TCP_ACK)                                                                           \
+			assert_int_equal(s_->rel_ack, (uint32_t)(rack));                                               \
+		assert_int_equal(s_->payload_len, (plen));                                                         \
+	} while (0)
+
+#define F_SYN SYNACK_TCP_SYN
+#define F_SA (SYNACK_TCP_SYN | SYNACK_TCP_ACK)
+#define F_A SYNACK_TCP_ACK
+#define F_PA (SYNACK_TCP_PSH | SYNACK_TCP_ACK)
+#define F_FA (SYNACK_TCP_FIN | SYNACK_TCP_ACK)
+#define F_FPA (SYNACK_TCP_FIN | SYNACK_TCP_PSH | SYNACK_TCP_ACK)
+#define F_R SYNACK_TCP_RST
+#define F_RA (SYNACK_TCP_RST | SYNACK_TCP_ACK)
+
+#endif
