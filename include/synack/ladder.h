@@ -9,7 +9,7 @@
  *     corrupted) and when its first copy arrived;
  *   - every connection-state change of either column node.
  * Packets between other nodes are ignored.  Records are compact (no packet
- * bytes are kept), so a run of 100k packets costs a few megabytes.
+ * bytes are kept): about 100 bytes a packet, 10 MB for a run of 100k.
  *
  * Sequence numbers are shown relative, as Wireshark and the textbooks do:
  * each side's ISN is the seq of the first SYN it sends on a connection
@@ -101,7 +101,8 @@ struct synack_ladder *synack_ladder_new(void);
 void synack_ladder_free(struct synack_ladder *l);
 
 /* Chooses the two columns (before recording): node_a is drawn on the left.
- * Labels are copied (at most 31 bytes of each are kept); NULL means "node N". */
+ * Labels are copied (at most 31 bytes of each are kept); NULL means "node N".
+ * Ignored if node_a == node_b. */
 void synack_ladder_set_columns(struct synack_ladder *l, int node_a, const char *label_a, int node_b,
                                const char *label_b);
 

@@ -95,9 +95,19 @@ static void check_syn(struct synack_stack *st, struct tcb *t)
 
 static bool our_fin_acked(const struct tcb *t)
 {
-	return tcb_has(t, TF_FIN_QUEUED) && t->snd_una == t->snd_max &&
-	       t->snd_max - t->snd_una == 0 && ring_len(&t->snd) == 0 &&
-	       (t->state == SYNACK_FIN_WAIT_1 || t->state == SYNACK_CLOSING || t->state == SYNACK_LAST_ACK);
+	return tcb_has(t, TF_FIN_SENT) && t->snd_una == t->snd_max;
+}
+
+/* FIN_WAIT_1 -> FIN_WAIT_2 once our FIN is acknowledged (SPEC C03). */
+static void fin_wait_1_acked(struct synack_stack *st, struct tcb *t)
+{
+	if (t->state != SYNACK_FIN_WAIT_1 || !our_fin_acked(t))
+		return;
+	tcb_set_state(st, t, SYNACK_FIN_WAIT_2);
+	if (!tcb_has(t, TF_USER)) { /* orphaned: fin_timeout bounds it (SPEC C09) */
+		t->linger_at = st->now + SYNACK_MS(st->cfg.fin_timeout_ms);
+		tcp_timer_update(st, t);
+	}
 }
 
 /* RFC 9293 3.10.7.4, fifth: the ACK field.  Returns false when the segment
@@ -115,6 +125,7 @@ static bool check_ack(struct synack_stack *st, struct tcb *t, const struct synac
 		if (tcb_has(t, TF_PASSIVE)) {
 			if (!tcp_passive_established(st, t))
 				return false;
+			tcp_handshake_rtt(st, t, seg);
 		} else {
 			tcb_set_state(st, t, SYNACK_ESTABLISHED);
 		}
@@ -135,13 +146,11 @@ static bool check_ack(struct synack_stack *st, struct tcb *t, const struct synac
 	tcp_ack_advance(st, t, seg);
 	switch (t->state) {
 	case SYNACK_FIN_WAIT_1:
-		if (our_fin_acked(t)) {
-			tcb_set_state(st, t, SYNACK_FIN_WAIT_2);
-			if (!tcb_has(t, TF_USER)) { /* orphaned: fin_timeout bounds it (SPEC C09) */
-				t->linger_at = st->now + SYNACK_MS(st->cfg.fin_timeout_ms);
-				tcp_timer_update(st, t);
-			}
-		}
+		/* A segment that also carries the peer's FIN takes FIN_WAIT_1
+		 * straight to TIME_WAIT in the FIN step, as the RFC's FIN step
+		 * and the textbook diagram show (SPEC C08). */
+		if (!(seg->flags & SYNACK_TCP_FIN))
+			fin_wait_1_acked(st, t);
 		break;
 	case SYNACK_CLOSING:
 		if (our_fin_acked(t))
@@ -179,7 +188,8 @@ static void receive_text(struct synack_stack *st, struct tcb *t, const struct sy
 	if (len > room - off)
 		len = room - off;
 	if (off > 0) {
-		ring_write_at(&t->rcv, off, data, len);
+		/* Ring offsets count from the first unread byte, not from RCV.NXT. */
+		ring_write_at(&t->rcv, ring_len(&t->rcv) + off, data, len);
 		if (reass_add(&t->reass, seq, seq + len) < 0)
 			CTR_INC(st, TcpExtTCPOFODrop);
 		else
@@ -288,7 +298,10 @@ void tcp_input_synchronized(struct synack_stack *st, struct tcb *t, const struct
 	}
 	note_fin(t, seg);
 	process_fin(st, t);
+	fin_wait_1_acked(st, t); /* the FIN could not be taken yet (out of order) */
 	if (t->state == SYNACK_TIME_WAIT && (seg->flags & SYNACK_TCP_FIN))
 		tcp_enter_time_wait(st, t); /* a retransmitted FIN restarts 2MSL (SPEC T02) */
-	tcp_output(st, t);
+	tcp_output(st, t); /* data and FIN carry the ACK when they can */
+	if (tcb_has(t, TF_ACK_NOW))
+		tcp_send_ack(st, t);
 }

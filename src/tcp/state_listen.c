@@ -29,6 +29,7 @@ static struct tcb *new_child(struct synack_stack *st, struct tcb *l, const struc
 	c->rcv_nxt = seg->seq + 1; /* the SYN's payload, if any, is not accepted (SPEC H04) */
 	c->rcv_adv = c->rcv_nxt;
 	c->parent = l;
+	c->rtt_start = st->now;
 	c->flags |= TF_PASSIVE | (l->flags & TF_NODELAY);
 	c->state = SYNACK_LISTEN; /* its trace starts where the RFC's diagram does */
 	tcp_negotiate(st, c, seg);

@@ -2,20 +2,6 @@
  * the peer's own SYN (simultaneous open). */
 #include "tcp/tcp.h"
 
-/* RFC 6298 2.2: the handshake's round trip is the first sample, unless the
- * SYN was retransmitted (Karn) and no timestamp tells which copy was answered. */
-static void sample_syn_rtt(struct synack_stack *st, struct tcb *t, const struct synack_tcp_seg *seg)
-{
-	uint32_t us;
-	if (tcb_has(t, TF_TS) && (seg->opt.present & SYNACK_OPT_TS) && seg->opt.ts_ecr != 0)
-		us = (tcp_ts_now(st, t) - seg->opt.ts_ecr) * 1000u;
-	else if (t->retries == 0)
-		us = (uint32_t)(st->now - t->rtt_start);
-	else
-		return;
-	rtt_sample(&t->rtt, us, st->cfg.rto_min_ms * 1000u, st->cfg.rto_max_ms * 1000u, 1000u);
-}
-
 void tcp_input_syn_sent(struct synack_stack *st, struct tcb *t, const struct synack_tcp_seg *seg)
 {
 	bool has_ack = seg->flags & SYNACK_TCP_ACK;
@@ -41,7 +27,7 @@ void tcp_input_syn_sent(struct synack_stack *st, struct tcb *t, const struct syn
 	t->rcv_adv = t->rcv_nxt;
 	tcp_negotiate(st, t, seg);
 	if (has_ack) {
-		sample_syn_rtt(st, t, seg);
+		tcp_handshake_rtt(st, t, seg);
 		t->snd_una = seg->ack;
 		t->retries = 0;
 		t->rexmit_at = SYNACK_TIME_NEVER;

@@ -85,6 +85,7 @@ struct tcb {
 #define TF_FREE 0x4000       /* pool slot unused */
 #define TF_RCV_EOF 0x8000    /* the peer's FIN has been consumed: recv returns 0 when drained */
 #define TF_WAS_SYNC 0x10000  /* reached ESTABLISHED once (send on a closed one is EPIPE) */
+#define TF_FIN_SENT 0x20000  /* our FIN went out: it occupies sequence snd_max - 1 */
 
 static inline bool tcb_has(const struct tcb *t, uint32_t f)
 {
@@ -147,6 +148,8 @@ void tcp_conn_init(struct synack_stack *st, struct tcb *t, uint32_t laddr, uint1
 uint8_t tcp_choose_wscale(uint32_t rmem);
 /* Applies the options of a SYN or SYN+ACK (RFC 9293 3.7.1, RFC 7323). */
 void tcp_negotiate(struct synack_stack *st, struct tcb *t, const struct synack_tcp_seg *seg);
+/* The RTT sample (or RFC 6298 5.7 fallback) of a completed handshake. */
+void tcp_handshake_rtt(struct synack_stack *st, struct tcb *t, const struct synack_tcp_seg *seg);
 /* The ACK processing shared by every synchronized state: snd_una, window, RTT. */
 void tcp_ack_advance(struct synack_stack *st, struct tcb *t, const struct synack_tcp_seg *seg);
 

@@ -78,3 +78,20 @@ void tcp_ack_advance(struct synack_stack *st, struct tcb *t, const struct synack
 	}
 	update_window(st, t, seg);
 }
+
+/* RFC 6298 2.2: the handshake's round trip is the first sample, unless the
+ * SYN (or SYN+ACK) was retransmitted and no timestamp tells which copy was
+ * answered (Karn); then 5.7: the RTO after the handshake is 3 s, as Linux. */
+void tcp_handshake_rtt(struct synack_stack *st, struct tcb *t, const struct synack_tcp_seg *seg)
+{
+	uint32_t us;
+	if (tcb_has(t, TF_TS) && (seg->opt.present & SYNACK_OPT_TS) && seg->opt.ts_ecr != 0) {
+		us = (tcp_ts_now(st, t) - seg->opt.ts_ecr) * 1000u;
+	} else if (t->retries == 0) {
+		us = (uint32_t)(st->now - t->rtt_start);
+	} else {
+		rtt_syn_fallback(&t->rtt);
+		return;
+	}
+	rtt_sample(&t->rtt, us, st->cfg.rto_min_ms * 1000u, st->cfg.rto_max_ms * 1000u, 1000u);
+}

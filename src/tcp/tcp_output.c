@@ -209,7 +209,10 @@ void tcp_output(struct synack_stack *st, struct tcb *t)
 		uint32_t len = unsent < usable ? unsent : usable;
 		if (len > t->snd_mss)
 			len = t->snd_mss;
-		bool fin = tcb_has(t, TF_FIN_QUEUED) && len == unsent;
+		/* The FIN goes with the last data, and again after a timeout
+		 * pulled snd_nxt back; never once it is acknowledged. */
+		bool fin = tcb_has(t, TF_FIN_QUEUED) && len == unsent &&
+		           (!tcb_has(t, TF_FIN_SENT) || seq_lt(t->snd_nxt, t->snd_max));
 		if (len > 0 && !worth_sending(t, len, unsent, off) && !fin)
 			break;
 		if (len == 0 && !fin)
@@ -228,6 +231,8 @@ void tcp_output(struct synack_stack *st, struct tcb *t)
 			t->rtt_start = st->now;
 		}
 		tcp_xmit(st, t, flags, t->snd_nxt, off, len);
+		if (fin)
+			t->flags |= TF_FIN_SENT;
 		t->snd_nxt += len + (fin ? 1u : 0u);
 		if (seq_gt(t->snd_nxt, t->snd_max))
 			t->snd_max = t->snd_nxt;
@@ -241,6 +246,4 @@ void tcp_output(struct synack_stack *st, struct tcb *t)
 		t->flags |= TF_PERSIST;
 		tcp_rexmit_start(st, t);
 	}
-	if (tcb_has(t, TF_ACK_NOW))
-		tcp_send_ack(st, t);
 }

@@ -190,10 +190,10 @@ ssize_t synack_recv(struct synack_stack *st, int sock, void *buf, size_t len, ui
 	if (tcb_has(t, TF_RD_SHUT))
 		return 0;
 	if (ring_len(&t->rcv) == 0) {
+		if (t->error) /* Linux reports a reset before end of stream */
+			return take_error(t);
 		if (tcb_has(t, TF_RCV_EOF))
 			return 0; /* end of stream (SPEC C02) */
-		if (t->error)
-			return take_error(t);
 		if (t->state == SYNACK_CLOSED)
 			return tcb_has(t, TF_WAS_SYNC) ? 0 : -ENOTCONN;
 		return -EAGAIN;

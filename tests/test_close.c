@@ -1,0 +1,365 @@
+/* Closing: SPEC C01-C11, on the simulated network, asserting the exact
+ * segments (relative seq/ack) and both ends' states and timers. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "scenario.h"
+
+static const struct synack_link_model link10ms = {.delay_us = 10000};
+
+struct conn {
+	int l, c, a; /* listener, client socket, accepted server socket */
+};
+
+/* Handshake, then the client sends "hello" and the server reads it. */
+static void establish(struct scn *x, struct conn *k)
+{
+	k->l = synack_socket(x->s);
+	synack_bind(x->s, k->l, 0, 80);
+	synack_listen(x->s, k->l, 16);
+	k->c = synack_socket(x->c);
+	assert_int_equal(synack_connect(x->c, k->c, SERVER_ADDR, 80, scn_now(x)), -EINPROGRESS);
+	scn_run_for(x, SYNACK_MS(50));
+	k->a = synack_accept(x->s, k->l, NULL, NULL);
+	assert_true(k->a >= 0);
+	assert_int_equal(synack_send(x->c, k->c, "hello", 5, scn_now(x)), 5);
+	scn_run_for(x, SYNACK_MS(50));
+	char buf[8];
+	assert_int_equal(synack_recv(x->s, k->a, buf, sizeof(buf), scn_now(x)), 5);
+}
+
+static int state_of(struct synack_stack *st, int sock)
+{
+	struct synack_sockinfo i;
+	if (synack_sockinfo(st, sock, &i) != 0)
+		return -1;
+	return i.state;
+}
+
+/* Counts the connections a stack still holds (with or without a handle). */
+static void count_visit(void *ctx, int sock, const struct synack_sockinfo *info)
+{
+	(void)sock, (void)info;
+	(*(int *)ctx)++;
+}
+
+static int conns_held(struct synack_stack *st)
+{
+	int n = 0;
+	synack_sock_foreach(st, count_visit, &n);
+	return n;
+}
+
+static void test_C01_C02_C03_C05_C06_four_way_close(void **state)
+{
+	(void)state;
+	struct scn x;
+	scn_init(&x, 11, &link10ms, &link10ms, NULL);
+	struct conn k;
+	establish(&x, &k);
+	size_t base = scn_seg_count(&x); /* SYN, SYN+ACK, ACK, data, ACK */
+	assert_int_equal(base, 5);
+	synack_time_t t0 = scn_now(&x);
+	assert_int_equal(synack_close(x.c, k.c, t0), 0);
+	scn_run_for(&x, SYNACK_MS(50));
+	/* The server reads end of stream and closes too. */
+	char buf[8];
+	assert_int_equal(synack_recv(x.s, k.a, buf, sizeof(buf), scn_now(&x)), 0);
+	assert_int_equal(state_of(x.s, k.a), SYNACK_CLOSE_WAIT);
+	assert_int_equal(synack_close(x.s, k.a, scn_now(&x)), 0);
+	scn_run_for(&x, SYNACK_MS(50));
+	/* FIN seq=u; ACK ack=u+1; FIN seq=w ack=u+1; ACK seq=u+1 ack=w+1 (u = 6, w = 1). */
+	if (scn_seg_count(&x) != base + 4)
+		scn_print(&x, "four-way close");
+	assert_int_equal(scn_seg_count(&x), base + 4);
+	assert_seg(&x, base + 0, C, F_FA, 6, 1, 0);
+	assert_seg(&x, base + 1, S, F_A, 1, 7, 0);
+	assert_seg(&x, base + 2, S, F_FA, 1, 7, 0);
+	assert_seg(&x, base + 3, C, F_A, 7, 2, 0);
+	char sb[512];
+	assert_string_equal(scn_states(&x, C, sb, sizeof(sb)),
+	                    "CLOSED>SYN_SENT SYN_SENT>ESTABLISHED ESTABLISHED>FIN_WAIT_1 FIN_WAIT_1>FIN_WAIT_2 "
+	                    "FIN_WAIT_2>TIME_WAIT");
+	assert_string_equal(scn_states(&x, S, sb, sizeof(sb)),
+	                    "CLOSED>LISTEN LISTEN>SYN_RCVD SYN_RCVD>ESTABLISHED ESTABLISHED>CLOSE_WAIT "
+	                    "CLOSE_WAIT>LAST_ACK LAST_ACK>CLOSED");
+	/* TIME_WAIT lasts 2*MSL = 60 s, then the connection is gone. */
+	const struct synack_ladder_state *tw = synack_ladder_state_get(x.lad, synack_ladder_state_count(x.lad) - 2);
+	assert_int_equal(tw->new_state, SYNACK_TIME_WAIT);
+	scn_run_for(&x, SYNACK_SEC(59));
+	assert_int_equal(conns_held(x.c), 1);
+	scn_run_for(&x, SYNACK_SEC(2));
+	assert_int_equal(conns_held(x.c), 0);
+	const struct synack_ladder_state *end = synack_ladder_state_get(x.lad, synack_ladder_state_count(x.lad) - 1);
+	assert_int_equal(end->old_state, SYNACK_TIME_WAIT);
+	assert_int_equal(end->new_state, SYNACK_CLOSED);
+	assert_int_equal(end->time - tw->time, SYNACK_SEC(60));
+	assert_int_equal(synack_get_counters(x.c)->TcpExtTW, 1);
+	assert_int_equal(conns_held(x.s), 1); /* just the listener */
+	scn_free(&x);
+}
+
+static void test_C04_half_close_both_ways(void **state)
+{
+	(void)state;
+	struct scn x;
+	scn_init(&x, 12, &link10ms, &link10ms, NULL);
+	struct conn k;
+	establish(&x, &k);
+	assert_int_equal(synack_shutdown(x.c, k.c, SYNACK_SHUT_WR, scn_now(&x)), 0);
+	scn_run_for(&x, SYNACK_MS(50));
+	assert_int_equal(state_of(x.c, k.c), SYNACK_FIN_WAIT_2);
+	assert_int_equal(state_of(x.s, k.a), SYNACK_CLOSE_WAIT);
+	assert_int_equal(synack_send(x.c, k.c, "x", 1, scn_now(&x)), -EPIPE);
+	/* The passive side keeps sending in CLOSE_WAIT; the active side keeps receiving. */
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(synack_send(x.s, k.a, "reply", 5, scn_now(&x)), 5);
+		scn_run_for(&x, SYNACK_MS(50));
+	}
+	char buf[32];
+	assert_int_equal(synack_recv(x.c, k.c, buf, sizeof(buf), scn_now(&x)), 15);
+	assert_memory_equal(buf, "replyreplyreply", 15);
+	assert_int_equal(synack_recv(x.s, k.a, buf, sizeof(buf), scn_now(&x)), 0);
+	assert_true(synack_sock_events(x.s, k.a) & SYNACK_POLLRDHUP);
+	assert_int_equal(synack_close(x.s, k.a, scn_now(&x)), 0);
+	scn_run_for(&x, SYNACK_MS(50));
+	assert_int_equal(synack_recv(x.c, k.c, buf, sizeof(buf), scn_now(&x)), 0);
+	assert_int_equal(state_of(x.c, k.c), SYNACK_TIME_WAIT);
+	synack_close(x.c, k.c, scn_now(&x));
+	scn_free(&x);
+}
+
+static void test_C07_simultaneous_close(void **state)
+{
+	(void)state;
+	struct scn x;
+	scn_init(&x, 13, &link10ms, &link10ms, NULL);
+	struct conn k;
+	establish(&x, &k);
+	size_t base = scn_seg_count(&x);
+	synack_close(x.c, k.c, scn_now(&x));
+	synack_close(x.s, k.a, scn_now(&x));
+	scn_run_for(&x, SYNACK_MS(100));
+	char sb[512];
+	const char *tail = "ESTABLISHED>FIN_WAIT_1 FIN_WAIT_1>CLOSING CLOSING>TIME_WAIT";
+	assert_non_null(strstr(scn_states(&x, C, sb, sizeof(sb)), tail));
+	assert_non_null(strstr(scn_states(&x, S, sb, sizeof(sb)), tail));
+	/* Two FINs cross, two ACKs cross. */
+	assert_int_equal(scn_seg_count(&x), base + 4);
+	assert_int_equal(scn_seg(&x, base)->flags, F_FA);
+	assert_int_equal(scn_seg(&x, base + 1)->flags, F_FA);
+	assert_int_equal(scn_seg(&x, base + 2)->flags, F_A);
+	assert_int_equal(scn_seg(&x, base + 3)->flags, F_A);
+	scn_run_for(&x, SYNACK_SEC(61));
+	assert_int_equal(conns_held(x.c), 0);
+	assert_int_equal(conns_held(x.s), 1); /* the listener */
+	scn_free(&x);
+}
+
+/* A raw peer for C08: answers the client's FIN with one FIN+ACK. */
+struct rawsrv {
+	struct synack_sim *sim;
+	int node;
+	uint32_t iss;
+	int fins;
+};
+
+static void rawsrv_send(struct rawsrv *r, uint8_t flags, uint32_t seq, uint32_t ack, uint16_t dport)
+{
+	struct synack_tcp_seg s = {.sport = 80, .dport = dport, .seq = seq, .ack = ack, .flags = flags, .window = 8192};
+	uint8_t buf[128];
+	struct synack_ipv4 ip = {.src = SERVER_ADDR, .dst = CLIENT_ADDR, .ttl = 64};
+	size_t n = synack_tcp_build(buf, sizeof(buf), &ip, &s);
+	synack_sim_inject(r->sim, r->node, buf, n);
+}
+
+static void rawsrv_rx(void *ctx, int node, const uint8_t *pkt, size_t len, synack_time_t now)
+{
+	(void)node, (void)now;
+	struct rawsrv *r = ctx;
+	struct synack_ipv4 ip;
+	struct synack_tcp_seg s;
+	if (synack_tcp_packet_parse(pkt, len, &ip, &s) != SYNACK_WIRE_OK)
+		return;
+	if (s.flags & SYNACK_TCP_SYN)
+		rawsrv_send(r, SYNACK_TCP_SYN | SYNACK_TCP_ACK, r->iss, s.seq + 1, s.sport);
+	else if (s.flags & SYNACK_TCP_FIN && r->fins++ == 0)
+		rawsrv_send(r, SYNACK_TCP_FIN | SYNACK_TCP_ACK, r->iss + 1, s.seq + 1, s.sport);
+}
+
+static void test_C08_fin_and_ack_in_one_segment(void **state)
+{
+	(void)state;
+	struct rawsrv r = {.iss = 5000};
+	r.sim = synack_sim_new(1);
+	struct synack_config cfg;
+	synack_config_default(&cfg);
+	cfg.addr = CLIENT_ADDR;
+	cfg.max_sockets = 8;
+	cfg.rmem = cfg.wmem = 8192;
+	int cn = synack_sim_add_stack(r.sim, &cfg);
+	r.node = synack_sim_add_raw(r.sim, SERVER_ADDR, rawsrv_rx, &r);
+	synack_sim_link(r.sim, cn, r.node, &link10ms, &link10ms);
+	struct synack_ladder *lad = synack_ladder_new();
+	synack_ladder_set_columns(lad, cn, "client", r.node, "server");
+	struct synack_sim_hooks h;
+	synack_ladder_sim_hooks(lad, &h);
+	synack_sim_set_hooks(r.sim, &h);
+	struct synack_stack *st = synack_sim_stack(r.sim, cn);
+	int c = synack_socket(st);
+	synack_connect(st, c, SERVER_ADDR, 80, 0);
+	synack_sim_run_until(r.sim, SYNACK_MS(50));
+	assert_int_equal(state_of(st, c), SYNACK_ESTABLISHED);
+	synack_shutdown(st, c, SYNACK_SHUT_WR, synack_sim_now(r.sim));
+	synack_sim_run_until(r.sim, SYNACK_MS(100));
+	/* FIN_WAIT_1 -> TIME_WAIT directly: the peer's FIN acknowledged ours. */
+	size_t n = synack_ladder_state_count(lad);
+	const struct synack_ladder_state *last = synack_ladder_state_get(lad, n - 1);
+	assert_int_equal(last->old_state, SYNACK_FIN_WAIT_1);
+	assert_int_equal(last->new_state, SYNACK_TIME_WAIT);
+	assert_int_equal(state_of(st, c), SYNACK_TIME_WAIT);
+	synack_ladder_free(lad);
+	synack_sim_free(r.sim);
+}
+
+/* Drops everything from the server to the client after `after`. */
+static bool blackhole_after(void *ctx, const uint8_t *pkt, size_t len, synack_time_t now)
+{
+	(void)pkt, (void)len;
+	return now >= *(synack_time_t *)ctx;
+}
+
+static void test_C09_fin_retransmission_backoff_and_limit(void **state)
+{
+	(void)state;
+	struct scn x;
+	scn_init(&x, 14, &link10ms, &link10ms, NULL);
+	struct conn k;
+	establish(&x, &k);
+	synack_time_t cut = scn_now(&x);
+	synack_sim_set_filter(x.sim, x.cnode, x.snode, blackhole_after, &cut);
+	size_t base = scn_seg_count(&x);
+	synack_close(x.c, k.c, scn_now(&x)); /* orphaned: tcp_orphan_retries 0 means 8 */
+	scn_run_for(&x, SYNACK_SEC(600));
+	size_t fins = scn_seg_count(&x) - base;
+	assert_int_equal(fins, 9); /* the FIN and 8 retransmissions */
+	synack_time_t prev_gap = 0;
+	for (size_t i = 1; i < fins; i++) {
+		const struct synack_ladder_seg *a = scn_seg(&x, base + i - 1), *b = scn_seg(&x, base + i);
+		assert_int_equal(b->flags, F_FA);
+		assert_int_equal(b->rel_seq, a->rel_seq);
+		synack_time_t gap = b->time - a->time;
+		if (i > 1)
+			assert_int_equal(gap, prev_gap * 2); /* exponential backoff */
+		prev_gap = gap;
+	}
+	assert_int_equal(conns_held(x.c), 0); /* given up */
+	assert_int_equal(synack_get_counters(x.c)->TcpExtTCPAbortOnTimeout, 1);
+	scn_free(&x);
+}
+
+static void test_C09_orphaned_fin_wait_2_times_out(void **state)
+{
+	(void)state;
+	struct scn x;
+	scn_init(&x, 15, &link10ms, &link10ms, NULL);
+	struct conn k;
+	establish(&x, &k);
+	synack_close(x.c, k.c, scn_now(&x));
+	scn_run_for(&x, SYNACK_MS(50));
+	assert_int_equal(state_of(x.s, k.a), SYNACK_CLOSE_WAIT); /* the server never closes */
+	assert_int_equal(conns_held(x.c), 1);                     /* the orphan in FIN_WAIT_2 */
+	scn_run_for(&x, SYNACK_SEC(59));
+	assert_int_equal(conns_held(x.c), 1);
+	scn_run_for(&x, SYNACK_SEC(2));
+	assert_int_equal(conns_held(x.c), 0); /* fin_timeout: 60 s */
+	char sb[512];
+	assert_non_null(strstr(scn_states(&x, C, sb, sizeof(sb)), "FIN_WAIT_1>FIN_WAIT_2 FIN_WAIT_2>CLOSED"));
+	scn_free(&x);
+}
+
+static void test_C09_last_ack_gives_up(void **state)
+{
+	(void)state;
+	struct scn x;
+	scn_init(&x, 16, &link10ms, &link10ms, NULL);
+	struct conn k;
+	establish(&x, &k);
+	synack_close(x.c, k.c, scn_now(&x));
+	scn_run_for(&x, SYNACK_MS(50));
+	synack_time_t cut = scn_now(&x);
+	synack_sim_set_filter(x.sim, x.snode, x.cnode, blackhole_after, &cut);
+	synack_close(x.s, k.a, scn_now(&x));
+	scn_run_for(&x, SYNACK_SEC(900));
+	char sb[512];
+	assert_non_null(strstr(scn_states(&x, S, sb, sizeof(sb)), "CLOSE_WAIT>LAST_ACK LAST_ACK>CLOSED"));
+	assert_int_equal(conns_held(x.s), 1); /* the listener only */
+	scn_free(&x);
+}
+
+static void test_C10_data_after_close_gets_rst(void **state)
+{
+	(void)state;
+	struct scn x;
+	scn_init(&x, 17, &link10ms, &link10ms, NULL);
+	struct conn k;
+	establish(&x, &k);
+	synack_close(x.c, k.c, scn_now(&x));
+	scn_run_for(&x, SYNACK_MS(50));
+	assert_int_equal(synack_send(x.s, k.a, "too late", 8, scn_now(&x)), 8);
+	scn_run_for(&x, SYNACK_MS(50));
+	size_t n = scn_seg_count(&x);
+	const struct synack_ladder_seg *rst = scn_seg(&x, n - 1);
+	assert_int_equal(rst->from_col, C);
+	assert_true(rst->flags & SYNACK_TCP_RST);
+	assert_int_equal(synack_get_counters(x.c)->TcpExtTCPAbortOnData, 1);
+	char buf[8];
+	assert_int_equal(synack_recv(x.s, k.a, buf, sizeof(buf), scn_now(&x)), -ECONNRESET);
+	assert_int_equal(conns_held(x.c), 0);
+	scn_free(&x);
+}
+
+static void test_C11_close_with_unread_data_sends_rst(void **state)
+{
+	(void)state;
+	struct scn x;
+	scn_init(&x, 18, &link10ms, &link10ms, NULL);
+	struct conn k;
+	establish(&x, &k);
+	assert_int_equal(synack_send(x.c, k.c, "unread", 6, scn_now(&x)), 6);
+	scn_run_for(&x, SYNACK_MS(50));
+	size_t base = scn_seg_count(&x);
+	synack_close(x.s, k.a, scn_now(&x));
+	scn_run_for(&x, SYNACK_MS(50));
+	assert_int_equal(scn_seg_count(&x), base + 1);
+	assert_int_equal(scn_seg(&x, base)->flags, F_RA); /* RST, not FIN */
+	assert_int_equal(synack_get_counters(x.s)->TcpExtTCPAbortOnClose, 1);
+	assert_true(synack_sock_events(x.c, k.c) & SYNACK_POLLERR);
+	char buf[8];
+	assert_int_equal(synack_recv(x.c, k.c, buf, sizeof(buf), scn_now(&x)), -ECONNRESET);
+	assert_false(synack_sock_events(x.c, k.c) & SYNACK_POLLERR); /* reported once, as SO_ERROR */
+	assert_int_equal(synack_get_counters(x.c)->TcpEstabResets, 1);
+	scn_free(&x);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_C01_C02_C03_C05_C06_four_way_close),
+		cmocka_unit_test(test_C04_half_close_both_ways),
+		cmocka_unit_test(test_C07_simultaneous_close),
+		cmocka_unit_test(test_C08_fin_and_ack_in_one_segment),
+		cmocka_unit_test(test_C09_fin_retransmission_backoff_and_limit),
+		cmocka_unit_test(test_C09_orphaned_fin_wait_2_times_out),
+		cmocka_unit_test(test_C09_last_ack_gives_up),
+		cmocka_unit_test(test_C10_data_after_close_gets_rst),
+		cmocka_unit_test(test_C11_close_with_unread_data_sends_rst),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
