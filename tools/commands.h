@@ -3,5 +3,6 @@
 #define SYNACK_TOOLS_COMMANDS_H
 
 int cmd_demo(int argc, char **argv);
+int cmd_ping(int argc, char **argv);
 
 #endif

@@ -11,7 +11,8 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{"demo", cmd_demo, "play the demo on the simulated network (the README's main job)"},
+	{"demo", cmd_demo, "a whole TCP lifecycle on the simulated network, drawn as a ladder (the main job)"},
+	{"ping", cmd_ping, "two stacks ping each other across a lossy simulated link"},
 };
 
 static void usage(FILE *f)
