@@ -47,7 +47,8 @@
 #define CLIENT_ADDR 0x0a000001u /* 10.0.0.1 */
 #define SERVER_ADDR 0x0a000002u /* 10.0.0.2 */
 #define SERVER_PORT 80
-#define MSL_MS 1000u
+#define MSL_MS 1000u       /* the throughput runs' MSL: TIME_WAIT lasts 2 s */
+#define MSL_SHORT_MS 100u  /* [B] again with 10x fewer TIME_WAIT entries held */
 #define STEP_US 1000u /* virtual time per lifecycle */
 
 static double now_s(void)
@@ -135,7 +136,7 @@ static void traced_trace(void *ctx, const struct synack_trace *ev)
 
 static struct traced g_traced[2];
 
-static void pair_config(struct synack_config *cfg, uint32_t addr, uint64_t seed)
+static void pair_config(struct synack_config *cfg, uint32_t addr, uint64_t seed, uint32_t msl_ms)
 {
 	synack_config_default(cfg);
 	cfg->addr = addr;
@@ -143,12 +144,12 @@ static void pair_config(struct synack_config *cfg, uint32_t addr, uint64_t seed)
 	cfg->max_sockets = 65536;
 	cfg->rmem = 4096;
 	cfg->wmem = 4096;
-	cfg->msl_ms = MSL_MS;
+	cfg->msl_ms = msl_ms;
 	cfg->ip_local_port_range[0] = 1024;
 	cfg->ip_local_port_range[1] = 65535;
 }
 
-static int pair_init(struct pair *p, bool traced)
+static int pair_init(struct pair *p, bool traced, uint32_t msl_ms)
 {
 	memset(p, 0, sizeof(*p));
 	p->to_srv = calloc(1, sizeof(struct pktq));
@@ -156,8 +157,8 @@ static int pair_init(struct pair *p, bool traced)
 	if (!p->to_srv || !p->to_cli)
 		return -ENOMEM;
 	struct synack_config cc, sc;
-	pair_config(&cc, CLIENT_ADDR, 1);
-	pair_config(&sc, SERVER_ADDR, 2);
+	pair_config(&cc, CLIENT_ADDR, 1, msl_ms);
+	pair_config(&sc, SERVER_ADDR, 2, msl_ms);
 	struct synack_hooks ch = {.tx = q_tx, .ctx = p->to_srv};
 	struct synack_hooks sh = {.tx = q_tx, .ctx = p->to_cli};
 	if (traced) {
@@ -362,7 +363,7 @@ static const char *describe_fail(const struct lc_fail *f, char *buf, size_t n)
 /* Pushes the clock past every TIME_WAIT and FIN_WAIT_2 deadline. */
 static void drain(struct pair *p)
 {
-	p->now += SYNACK_MS(2u * MSL_MS) + SYNACK_SEC(61);
+	p->now += SYNACK_MS(2u * synack_get_config(p->cli)->msl_ms) + SYNACK_SEC(61);
 	for (int i = 0; i < 4; i++) {
 		poll_if_due(p->cli, p->now);
 		poll_if_due(p->srv, p->now);
@@ -374,10 +375,10 @@ static void drain(struct pair *p)
 /* Untimed: every lifecycle checked with a trace-hook census, so a
  * connection that does not finish (other than in TIME_WAIT) is caught at the
  * lifecycle that left it behind. */
-static bool synack_checked_run(bool server_first)
+static bool synack_checked_run(bool server_first, uint32_t msl_ms)
 {
 	struct pair p;
-	int e = pair_init(&p, true);
+	int e = pair_init(&p, true, msl_ms);
 	if (e) {
 		printf("  checked run: setup failed (%d)\n", e);
 		pair_free(&p);
@@ -423,11 +424,11 @@ static bool synack_checked_run(bool server_first)
 	return ok;
 }
 
-static struct synack_result synack_timed_run(bool server_first)
+static struct synack_result synack_timed_run(bool server_first, uint32_t msl_ms)
 {
 	struct synack_result res = {0};
 	struct pair p;
-	int e = pair_init(&p, false);
+	int e = pair_init(&p, false, msl_ms);
 	if (e) {
 		printf("  setup failed (%d)\n", e);
 		pair_free(&p);
@@ -689,7 +690,7 @@ static double rate(uint64_t n, double secs)
 int main(void)
 {
 	struct synack_config cfg;
-	pair_config(&cfg, CLIENT_ADDR, 1);
+	pair_config(&cfg, CLIENT_ADDR, 1, MSL_MS);
 	printf("bench_lifecycle: full TCP lifecycles per second on one core (figures, not assertions)\n");
 	printf("lifecycle = socket+connect, accept, client sends 1 byte, server reads it and sends 1 byte back,\n"
 	       "            client reads it, both close, packets pumped until nothing is in flight\n\n");
@@ -715,11 +716,15 @@ int main(void)
 	       cfg.max_sockets, cfg.rmem, cfg.wmem, cfg.msl_ms, 2 * cfg.msl_ms, cfg.ip_local_port_range[0],
 	       cfg.ip_local_port_range[1], STEP_US, 2 * cfg.msl_ms * 1000 / STEP_US);
 	printf("\n[A] client closes first: TIME_WAIT on the client (the usual active closer)\n");
-	bool chk_a = synack_checked_run(false);
-	struct synack_result sa = synack_timed_run(false);
+	bool chk_a = synack_checked_run(false, MSL_MS);
+	struct synack_result sa = synack_timed_run(false, MSL_MS);
 	printf("\n[B] server closes first: TIME_WAIT on the server\n");
-	bool chk_b = synack_checked_run(true);
-	struct synack_result sb = synack_timed_run(true);
+	bool chk_b = synack_checked_run(true, MSL_MS);
+	struct synack_result sb = synack_timed_run(true, MSL_MS);
+	printf("\n[B100] as [B] with msl_ms %u: about %u TIME_WAIT entries live instead of %u (does [B]'s cost\n"
+	       "       depend on how many connections the server holds on its port?)\n",
+	       MSL_SHORT_MS, 2 * MSL_SHORT_MS * 1000 / STEP_US, 2 * MSL_MS * 1000 / STEP_US);
+	struct synack_result sb100 = synack_timed_run(true, MSL_SHORT_MS);
 
 	printf("\n== Linux kernel, 127.0.0.1, one thread, non-blocking sockets in lock-step ==\n");
 	printf("[a] SO_LINGER {1, 0} on the client, client closes first: RST, no TIME_WAIT\n");

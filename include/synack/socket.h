@@ -71,6 +71,9 @@ struct synack_sockinfo {
 	uint8_t snd_wscale, rcv_wscale;
 	uint8_t ts_ok, sack_ok;
 	uint32_t iss, irs;
+	uint32_t snd_una, snd_nxt, rcv_nxt; /* RFC 9293 3.3.1 sequence variables */
+	uint32_t snd_wnd;        /* the peer's window, scaled */
+	uint32_t rcv_wnd;        /* the window we advertise now */
 };
 int synack_sockinfo(const struct synack_stack *st, int sock, struct synack_sockinfo *out);
 

@@ -387,6 +387,11 @@ static void fill_info(const struct tcb *t, struct synack_sockinfo *o)
 	o->sack_ok = tcb_has(t, TF_SACK);
 	o->iss = t->iss;
 	o->irs = t->irs;
+	o->snd_una = t->snd_una;
+	o->snd_nxt = t->snd_nxt;
+	o->rcv_nxt = t->rcv_nxt;
+	o->snd_wnd = t->snd_wnd;
+	o->rcv_wnd = t->state == SYNACK_LISTEN ? 0 : tcp_rcv_window(t);
 }
 
 int synack_sockinfo(const struct synack_stack *st, int sock, struct synack_sockinfo *out)
