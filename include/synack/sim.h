@@ -52,6 +52,9 @@ struct synack_sim_event {
 struct synack_sim_hooks {
 	void (*link_event)(void *ctx, const struct synack_sim_event *ev);
 	void (*stack_trace)(void *ctx, int node, const struct synack_trace *ev);
+	/* A socket's readiness may have changed (the stack's event hook); it
+	 * may call the socket API (optional). */
+	void (*sock_event)(void *ctx, int node, int sock, int events);
 	void *ctx;
 };
 

@@ -39,6 +39,15 @@ struct wheel {
 
 typedef void (*wheel_fire_fn)(void *ctx, struct wheel_timer *t);
 
+/* Guarantees beyond the declarations below:
+ * - Timers fire by due tick, where due = max(expires, w->now when armed);
+ *   ties fire in the order of their latest wheel_arm (a re-arm goes last),
+ *   across cascades too: runs replay exactly.
+ * - Inside a fire callback, w->now reads the tick being fired.
+ * - wheel_advance to a tick before w->now is an advance to w->now.
+ * - A callback must not call wheel_advance, and a callback that always
+ *   re-arms for a tick <= now would keep the advance looping. */
+
 /* Starts an empty wheel whose clock reads now. */
 void wheel_init(struct wheel *w, uint64_t now);
 

@@ -157,6 +157,7 @@ void synack_ladder_sim_hooks(struct synack_ladder *l, struct synack_sim_hooks *h
 {
 	if (!hooks)
 		return;
+	memset(hooks, 0, sizeof(*hooks));
 	hooks->link_event = synack_ladder_link_event;
 	hooks->stack_trace = synack_ladder_stack_trace;
 	hooks->ctx = l;

@@ -419,6 +419,14 @@ static void stack_trace(void *ctx, const struct synack_trace *ev)
 	}
 }
 
+static void stack_event(void *ctx, int sock, int events)
+{
+	struct sim_node *n = ctx;
+	struct synack_sim *sim = n->sim;
+	if (sim->hooks.sock_event)
+		sim->hooks.sock_event(sim->hooks.ctx, n->index, sock, events);
+}
+
 static void node_free(struct sim_node *n)
 {
 	if (n->stack)
@@ -448,7 +456,7 @@ static int node_add(struct synack_sim *sim, const struct synack_config *cfg, uin
 	n->rx = rx;
 	n->rx_ctx = ctx;
 	if (cfg) {
-		struct synack_hooks hooks = {.tx = stack_tx, .trace = stack_trace, .ctx = n};
+		struct synack_hooks hooks = {.tx = stack_tx, .trace = stack_trace, .event = stack_event, .ctx = n};
 		int err = -ENOMEM;
 		n->stack = synack_stack_new(cfg, &hooks, &err);
 		if (!n->stack) {
