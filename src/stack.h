@@ -27,7 +27,8 @@ struct tcp_tables {
 	uint8_t *bufmem;            /* max_sockets * (rmem + wmem) bytes */
 	struct tcb *free;           /* free list */
 	struct tcb **ehash;         /* connected 4-tuples */
-	struct tcb **bhash;         /* local ports */
+	struct tcb **bhash;         /* local ports: every socket holding one */
+	struct tcb **lhash;         /* listeners by port: a SYN never walks a port's connections */
 	uint32_t hmask;             /* ehash/bhash size - 1 */
 	struct siphash_key hash_key, isn_key, port_key;
 	struct tcb *ev_head;        /* sockets whose readiness may have changed */

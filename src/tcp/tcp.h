@@ -20,8 +20,9 @@ struct tcb {
 	uint16_t lport, rport;
 	enum synack_tcp_state state;
 	int sock;                   /* pool index == socket handle */
-	struct tcb *hnext;          /* 4-tuple hash chain (connected) */
+	struct tcb *hnext;          /* 4-tuple hash chain (connected), or listener hash chain */
 	struct tcb *bnext;          /* bound-port chain (every tcb with a local port) */
+	struct tcb **bpprev;        /* ... and the link pointing at us: O(1) unbind */
 	struct tcb *parent;         /* passive open: the listener, until accepted */
 	struct tcb *qnext;          /* listener's accept queue, or the free list */
 	struct tcb *evnext;         /* the stack's pending-event list */
@@ -86,6 +87,7 @@ struct tcb {
 #define TF_RCV_EOF 0x8000    /* the peer's FIN has been consumed: recv returns 0 when drained */
 #define TF_WAS_SYNC 0x10000  /* reached ESTABLISHED once (send on a closed one is EPIPE) */
 #define TF_FIN_SENT 0x20000  /* our FIN went out: it occupies sequence snd_max - 1 */
+#define TF_IN_LHASH 0x40000  /* in the listener hash */
 
 static inline bool tcb_has(const struct tcb *t, uint32_t f)
 {
@@ -103,6 +105,7 @@ void tcb_unhash(struct synack_stack *st, struct tcb *t);
 void tcb_bind_port(struct synack_stack *st, struct tcb *t, uint16_t port);
 struct tcb *tcb_lookup(struct synack_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport);
 struct tcb *tcb_lookup_listener(struct synack_stack *st, uint16_t lport);
+void tcb_listen_hash(struct synack_stack *st, struct tcb *t);
 bool tcb_port_in_use(struct synack_stack *st, uint16_t port);
 int tcb_pick_port(struct synack_stack *st, uint32_t raddr, uint16_t rport, uint16_t *port);
 

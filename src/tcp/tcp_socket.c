@@ -64,6 +64,7 @@ int synack_listen(struct synack_stack *st, int sock, int backlog)
 	uint32_t b = backlog < 0 ? 0u : (uint32_t)backlog;
 	t->backlog = b > st->cfg.somaxconn ? st->cfg.somaxconn : b;
 	tcb_set_state(st, t, SYNACK_LISTEN);
+	tcb_listen_hash(st, t);
 	return done(st, 0);
 }
 

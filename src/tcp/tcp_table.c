@@ -27,7 +27,8 @@ int tcp_tables_init(struct synack_stack *st)
 	tt->bufmem = calloc(n, per);
 	tt->ehash = calloc(hsize, sizeof(struct tcb *));
 	tt->bhash = calloc(hsize, sizeof(struct tcb *));
-	if (!tt->pool || !tt->bufmem || !tt->ehash || !tt->bhash) {
+	tt->lhash = calloc(hsize, sizeof(struct tcb *));
+	if (!tt->pool || !tt->bufmem || !tt->ehash || !tt->bhash || !tt->lhash) {
 		tcp_tables_free(st);
 		return -ENOMEM;
 	}
@@ -52,6 +53,7 @@ void tcp_tables_free(struct synack_stack *st)
 	free(tt->bufmem);
 	free(tt->ehash);
 	free(tt->bhash);
+	free(tt->lhash);
 	memset(tt, 0, sizeof(*tt));
 }
 
@@ -119,15 +121,40 @@ void tcb_bind_port(struct synack_stack *st, struct tcb *t, uint16_t port)
 	struct tcb **b = port_bucket(st, port);
 	t->lport = port;
 	t->bnext = *b;
+	if (*b)
+		(*b)->bpprev = &t->bnext;
+	t->bpprev = b;
 	*b = t;
 }
 
-static void tcb_unbind_port(struct synack_stack *st, struct tcb *t)
+static void tcb_unbind_port(struct tcb *t)
 {
-	if (t->lport == 0)
+	if (!t->bpprev)
 		return;
-	chain_remove(port_bucket(st, t->lport), t, offsetof(struct tcb, bnext));
+	*t->bpprev = t->bnext;
+	if (t->bnext)
+		t->bnext->bpprev = t->bpprev;
 	t->bnext = NULL;
+	t->bpprev = NULL;
+}
+
+void tcb_listen_hash(struct synack_stack *st, struct tcb *t)
+{
+	if (tcb_has(t, TF_IN_LHASH))
+		return;
+	struct tcb **b = bucket_of(st, st->tcp.lhash, 0, t->lport, 0, 0);
+	t->hnext = *b;
+	*b = t;
+	t->flags |= TF_IN_LHASH;
+}
+
+static void tcb_listen_unhash(struct synack_stack *st, struct tcb *t)
+{
+	if (!tcb_has(t, TF_IN_LHASH))
+		return;
+	chain_remove(bucket_of(st, st->tcp.lhash, 0, t->lport, 0, 0), t, offsetof(struct tcb, hnext));
+	t->hnext = NULL;
+	t->flags &= ~(uint32_t)TF_IN_LHASH;
 }
 
 void tcb_free(struct synack_stack *st, struct tcb *t)
@@ -136,7 +163,8 @@ void tcb_free(struct synack_stack *st, struct tcb *t)
 		return;
 	stack_timer_cancel(st, &t->timer);
 	tcb_unhash(st, t);
-	tcb_unbind_port(st, t);
+	tcb_listen_unhash(st, t);
+	tcb_unbind_port(t);
 	if (tcb_has(t, TF_EV_PENDING)) {
 		for (struct tcb **pp = &st->tcp.ev_head; *pp; pp = &(*pp)->evnext)
 			if (*pp == t) {
@@ -170,7 +198,7 @@ struct tcb *tcb_lookup(struct synack_stack *st, uint32_t laddr, uint16_t lport, 
 
 struct tcb *tcb_lookup_listener(struct synack_stack *st, uint16_t lport)
 {
-	for (struct tcb *t = *port_bucket(st, lport); t; t = t->bnext)
+	for (struct tcb *t = *bucket_of(st, st->tcp.lhash, 0, lport, 0, 0); t; t = t->hnext)
 		if (t->lport == lport && t->state == SYNACK_LISTEN)
 			return t;
 	return NULL;
@@ -296,6 +324,7 @@ void tcb_close(struct synack_stack *st, struct tcb *t, int err)
 	t->rexmit_at = t->linger_at = SYNACK_TIME_NEVER;
 	stack_timer_cancel(st, &t->timer);
 	tcb_unhash(st, t);
+	tcb_listen_unhash(st, t);
 	if (!tcb_has(t, TF_USER))
 		tcb_free(st, t);
 }
