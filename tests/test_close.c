@@ -348,6 +348,64 @@ static void test_C11_close_with_unread_data_sends_rst(void **state)
 	scn_free(&x);
 }
 
+/* Drops the k-th TCP segment of the whole run (both directions share it). */
+struct nth {
+	int seen, k;
+};
+
+static bool drop_nth(void *ctx, const uint8_t *pkt, size_t len, synack_time_t now)
+{
+	(void)now;
+	struct nth *n = ctx;
+	struct synack_ipv4 ip;
+	struct synack_tcp_seg seg;
+	if (synack_tcp_packet_parse(pkt, len, &ip, &seg) != SYNACK_WIRE_OK)
+		return false;
+	return n->seen++ == n->k;
+}
+
+/* Each of the three opening and four closing segments lost once: the
+ * connection still opens and closes, within the RFC's timers. */
+static void test_H01_C01_each_lifecycle_segment_lost_once(void **state)
+{
+	(void)state;
+	for (int k = 0; k < 7; k++) {
+		struct scn x;
+		scn_init(&x, 30 + (uint64_t)k, &link10ms, &link10ms, NULL);
+		struct nth n = {.k = k};
+		synack_sim_set_filter(x.sim, x.cnode, x.snode, drop_nth, &n);
+		synack_sim_set_filter(x.sim, x.snode, x.cnode, drop_nth, &n);
+		int l = synack_socket(x.s);
+		synack_bind(x.s, l, 0, 80);
+		synack_listen(x.s, l, 4);
+		int c = synack_socket(x.c);
+		synack_connect(x.c, c, SERVER_ADDR, 80, 0);
+		scn_run_for(&x, SYNACK_SEC(5)); /* a lost SYN costs 1 s, a lost SYN+ACK too */
+		int a = synack_accept(x.s, l, NULL, NULL);
+		assert_true(a >= 0);
+		assert_int_equal(state_of(x.c, c), SYNACK_ESTABLISHED);
+		synack_close(x.c, c, scn_now(&x));
+		scn_run_for(&x, SYNACK_SEC(5));
+		char buf[4];
+		assert_int_equal(synack_recv(x.s, a, buf, sizeof(buf), scn_now(&x)), 0);
+		synack_close(x.s, a, scn_now(&x));
+		scn_run_for(&x, SYNACK_SEC(70)); /* TIME_WAIT is 60 s */
+		char sb[512];
+		if (conns_held(x.c) != 0 || conns_held(x.s) != 1)
+			scn_print(&x, "a lost segment left a connection behind");
+		assert_int_equal(conns_held(x.c), 0);
+		assert_int_equal(conns_held(x.s), 1); /* the listener */
+		assert_non_null(strstr(scn_states(&x, C, sb, sizeof(sb)), "FIN_WAIT_2>TIME_WAIT TIME_WAIT>CLOSED"));
+		assert_non_null(strstr(scn_states(&x, S, sb, sizeof(sb)), "CLOSE_WAIT>LAST_ACK LAST_ACK>CLOSED"));
+		/* The lost one was sent again (or made good by a later segment). */
+		size_t lost = 0;
+		for (size_t i = 0; i < scn_seg_count(&x); i++)
+			lost += scn_seg(&x, i)->lost;
+		assert_int_equal(lost, 1);
+		scn_free(&x);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -360,6 +418,7 @@ int main(void)
 		cmocka_unit_test(test_C09_last_ack_gives_up),
 		cmocka_unit_test(test_C10_data_after_close_gets_rst),
 		cmocka_unit_test(test_C11_close_with_unread_data_sends_rst),
+		cmocka_unit_test(test_H01_C01_each_lifecycle_segment_lost_once),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
