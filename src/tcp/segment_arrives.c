@@ -44,6 +44,13 @@ static void reject_unacceptable(struct synack_stack *st, struct tcb *t, const st
 		return;
 	if (t->state == SYNACK_TIME_WAIT && (seg->flags & SYNACK_TCP_FIN))
 		tcp_enter_time_wait(st, t);
+	if ((seg->flags & SYNACK_TCP_SYN) && t->state != SYNACK_SYN_RCVD) {
+		/* RFC 5961 4.2: a SYN gets a challenge ACK whatever its sequence
+		 * number; Linux sends it (rate limited) for out-of-window SYNs too. */
+		CTR_INC(st, TcpExtTCPSYNChallenge);
+		tcp_send_challenge_ack(st, t);
+		return;
+	}
 	tcp_send_ack(st, t);
 }
 
