@@ -269,14 +269,18 @@ static void note_fin(struct tcb *t, const struct synack_tcp_seg *seg)
 void tcp_input_synchronized(struct synack_stack *st, struct tcb *t, const struct synack_tcp_seg *seg)
 {
 	bool simopen = simultaneous_synack(t, seg);
+	/* RFC 7323 4.3: remember the TSval to echo from a segment that starts
+	 * at or before the left edge of the window, even one dropped below as
+	 * a duplicate (Linux's tcp_replace_ts_recent): otherwise the ACK for a
+	 * needless retransmission echoes the first copy's time and the sender
+	 * measures a huge RTT. */
+	if (tcb_has(t, TF_TS) && (seg->opt.present & SYNACK_OPT_TS) && !(seg->flags & SYNACK_TCP_RST) &&
+	    seq_leq(seg->seq, t->rcv_nxt) && seq_geq(seg->opt.ts_val, t->ts_recent))
+		t->ts_recent = seg->opt.ts_val;
 	if (!simopen && !seq_acceptable(t, seg)) {
 		reject_unacceptable(st, t, seg);
 		return;
 	}
-	/* RFC 7323 4.3: remember the TSval to echo from a segment that covers
-	 * the left edge of the window. */
-	if (tcb_has(t, TF_TS) && (seg->opt.present & SYNACK_OPT_TS) && seq_leq(seg->seq, t->rcv_nxt))
-		t->ts_recent = seg->opt.ts_val;
 	if (seg->flags & SYNACK_TCP_RST) {
 		check_rst(st, t, seg);
 		return;

@@ -102,7 +102,10 @@ void tcp_send_ack(struct synack_stack *st, struct tcb *t)
 		tcp_send_syn(st, t);
 		return;
 	}
-	tcp_xmit(st, t, SYNACK_TCP_ACK, t->snd_nxt, 0, 0);
+	/* SND.MAX, not SND.NXT: after a timeout pulled snd_nxt back, an ACK
+	 * from below what the peer already holds would be out of its window,
+	 * never read, and answered by another stale ACK (as BSD does). */
+	tcp_xmit(st, t, SYNACK_TCP_ACK, t->snd_max, 0, 0);
 }
 
 /* A zero-window probe as Linux sends it: an ACK one below SND.UNA, which the
@@ -110,6 +113,21 @@ void tcp_send_ack(struct synack_stack *st, struct tcb *t)
  * 3.10.7.4: an unacceptable segment is answered with an ACK). */
 void tcp_send_window_probe(struct synack_stack *st, struct tcb *t)
 {
+	uint32_t unsent = ring_len(&t->snd) - (t->snd_nxt - t->snd_una);
+	if (t->snd_wnd > 0 && unsent > 0 && t->snd_nxt == t->snd_una) {
+		/* The window is open but smaller than what Nagle / sender SWS
+		 * avoidance wait for: the override timeout has expired, so send
+		 * what fits (RFC 1122 4.2.3.4, RFC 9293 3.8.6.2.1). */
+		uint32_t len = t->snd_wnd < unsent ? t->snd_wnd : unsent;
+		if (len > t->snd_mss)
+			len = t->snd_mss;
+		t->flags &= ~(uint32_t)TF_PERSIST;
+		tcp_xmit(st, t, SYNACK_TCP_ACK | SYNACK_TCP_PSH, t->snd_nxt, 0, len);
+		t->snd_nxt += len;
+		if (seq_gt(t->snd_nxt, t->snd_max))
+			t->snd_max = t->snd_nxt;
+		return;
+	}
 	CTR_INC(st, TcpExtTCPWinProbe);
 	tcp_xmit(st, t, SYNACK_TCP_ACK, t->snd_una - 1, 0, 0);
 }
@@ -240,9 +258,10 @@ void tcp_output(struct synack_stack *st, struct tcb *t)
 		if (fin)
 			break;
 	}
-	/* Data waits but the window is shut and nothing is in flight to bring
-	 * an update: probe it (RFC 9293 3.8.6.1). */
-	if (t->snd_wnd == 0 && t->snd_nxt == t->snd_una && ring_len(&t->snd) > 0 && t->rexmit_at == SYNACK_TIME_NEVER) {
+	/* Data waits and nothing is in flight to bring an ACK: the window is
+	 * shut (probe it, RFC 9293 3.8.6.1) or too small for a segment worth
+	 * sending (the override timeout of RFC 1122 4.2.3.4). */
+	if (t->snd_nxt == t->snd_una && ring_len(&t->snd) > 0 && t->rexmit_at == SYNACK_TIME_NEVER) {
 		t->flags |= TF_PERSIST;
 		tcp_rexmit_start(st, t);
 	}

@@ -362,7 +362,7 @@ int synack_sock_events(const struct synack_stack *st, int sock)
 	return ev;
 }
 
-static void fill_info(const struct tcb *t, struct synack_sockinfo *o)
+static void fill_info(const struct tcb *t, uint32_t rto_max_us, struct synack_sockinfo *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->state = t->state;
@@ -379,7 +379,7 @@ static void fill_info(const struct tcb *t, struct synack_sockinfo *o)
 	}
 	synack_time_t at = t->rexmit_at < t->linger_at ? t->rexmit_at : t->linger_at;
 	o->timer_at = at;
-	o->rto_us = rtt_rto(&t->rtt, UINT32_MAX);
+	o->rto_us = rtt_rto(&t->rtt, rto_max_us);
 	o->srtt_us = t->rtt.srtt_us;
 	o->snd_mss = t->snd_mss;
 	o->snd_wscale = t->snd_wscale;
@@ -402,7 +402,7 @@ int synack_sockinfo(const struct synack_stack *st, int sock, struct synack_socki
 		return -EBADF;
 	if (!out)
 		return -EFAULT;
-	fill_info(t, out);
+	fill_info(t, st->cfg.rto_max_ms * 1000u, out);
 	return 0;
 }
 
@@ -414,7 +414,7 @@ size_t synack_sock_foreach(const struct synack_stack *st, synack_sock_visit_fn f
 		if (tcb_has(t, TF_FREE))
 			continue;
 		struct synack_sockinfo info;
-		fill_info(t, &info);
+		fill_info(t, st->cfg.rto_max_ms * 1000u, &info);
 		fn(ctx, tcb_has(t, TF_USER) ? t->sock : -1, &info);
 		n++;
 	}
