@@ -59,6 +59,7 @@ extern "C" {
 	X(TcpExtTCPChallengeACK, "challenge ACKs sent (RFC 5961)")                             \
 	X(TcpExtTCPSYNChallenge, "SYNs on synchronized connections answered by a challenge ACK") \
 	X(TcpExtTCPACKSkippedChallenge, "challenge ACKs not sent because of the rate limit")   \
+	X(TcpExtTCPACKSkippedSeq, "ACKs to out-of-window segments not sent (rate limit)")      \
 	X(TcpExtListenOverflows, "SYNs or completing ACKs dropped: accept queue full")         \
 	X(TcpExtListenDrops, "segments a listener dropped, for any reason")                    \
 	X(TcpExtTCPReqQFullDrop, "SYNs dropped: SYN queue full")                               \

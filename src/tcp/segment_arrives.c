@@ -51,7 +51,7 @@ static void reject_unacceptable(struct synack_stack *st, struct tcb *t, const st
 		tcp_send_challenge_ack(st, t);
 		return;
 	}
-	tcp_send_ack(st, t);
+	tcp_send_oow_ack(st, t, seg);
 }
 
 /* RFC 5961 3.2: only a RST at exactly RCV.NXT resets; one elsewhere in the
@@ -143,7 +143,7 @@ static bool check_ack(struct synack_stack *st, struct tcb *t, const struct synac
 	}
 	/* RFC 5961 5.2: acceptable is SND.UNA - MAX.SND.WND <= SEG.ACK <= SND.NXT. */
 	if (seq_gt(seg->ack, t->snd_max)) {
-		tcp_send_ack(st, t); /* acknowledges something never sent */
+		tcp_send_oow_ack(st, t, seg); /* acknowledges something never sent */
 		return false;
 	}
 	if (seq_lt(seg->ack, t->snd_una - t->max_snd_wnd)) {

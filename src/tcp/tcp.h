@@ -127,6 +127,7 @@ void tcp_send_syn(struct synack_stack *st, struct tcb *t);       /* SYN or SYN+A
 void tcp_send_rst(struct synack_stack *st, struct tcb *t);       /* abort an open connection */
 void tcp_send_challenge_ack(struct synack_stack *st, struct tcb *t);
 void tcp_send_window_probe(struct synack_stack *st, struct tcb *t);
+void tcp_send_oow_ack(struct synack_stack *st, struct tcb *t, const struct synack_tcp_seg *seg);
 /* Reset in answer to a segment that has no connection (RFC 9293 3.10.7.1). */
 void tcp_reset_reply(struct synack_stack *st, const struct synack_ipv4 *ip, const struct synack_tcp_seg *seg);
 uint32_t tcp_rcv_window(const struct tcb *t);

@@ -157,15 +157,36 @@ void tcp_send_rst(struct synack_stack *st, struct tcb *t)
 /* RFC 5961 3.2, 4.2, 5.2 with the per-connection rate limit Linux applies
  * (tcp_invalid_ratelimit).  Linux dropped its global challenge-ACK counter
  * because a shared counter is itself an off-path side channel (CVE-2016-5696). */
-void tcp_send_challenge_ack(struct synack_stack *st, struct tcb *t)
+static bool invalid_rate_limited(struct synack_stack *st, struct tcb *t)
 {
 	synack_time_t gap = SYNACK_MS(st->cfg.invalid_ratelimit_ms);
-	if (t->last_challenge != 0 && st->now - t->last_challenge < gap) {
+	if (t->last_challenge != 0 && st->now - t->last_challenge < gap)
+		return true;
+	t->last_challenge = st->now ? st->now : 1;
+	return false;
+}
+
+void tcp_send_challenge_ack(struct synack_stack *st, struct tcb *t)
+{
+	if (invalid_rate_limited(st, t)) {
 		CTR_INC(st, TcpExtTCPACKSkippedChallenge);
 		return;
 	}
-	t->last_challenge = st->now ? st->now : 1;
 	CTR_INC(st, TcpExtTCPChallengeACK);
+	tcp_send_ack(st, t);
+}
+
+/* The ACK RFC 9293 asks for in answer to an unacceptable segment.  When the
+ * segment carries no data (a pure ACK or a SYN) two ends that disagree would
+ * trade such ACKs forever, so these share the challenge-ACK rate limit, as
+ * Linux's tcp_oow_rate_limited; data segments are always answered, since a
+ * sender recovering from loss needs the ACK. */
+void tcp_send_oow_ack(struct synack_stack *st, struct tcb *t, const struct synack_tcp_seg *seg)
+{
+	if (seg->payload_len == 0 && !(seg->flags & SYNACK_TCP_FIN) && invalid_rate_limited(st, t)) {
+		CTR_INC(st, TcpExtTCPACKSkippedSeq);
+		return;
+	}
 	tcp_send_ack(st, t);
 }
 
