@@ -140,6 +140,29 @@ static inline void scn_print(const struct scn *x, const char *title)
 		assert_int_equal(s_->payload_len, (plen));                                                         \
 	} while (0)
 
+/* The state of a socket, or -1 if the handle is gone. */
+static inline int scn_state_of(struct synack_stack *st, int sock)
+{
+	struct synack_sockinfo i;
+	if (synack_sockinfo(st, sock, &i) != 0)
+		return -1;
+	return i.state;
+}
+
+static inline void scn_count_visit(void *ctx, int sock, const struct synack_sockinfo *info)
+{
+	(void)sock, (void)info;
+	(*(int *)ctx)++;
+}
+
+/* How many connections (and listeners) a stack still holds, handle or not. */
+static inline int scn_conns_held(struct synack_stack *st)
+{
+	int n = 0;
+	synack_sock_foreach(st, scn_count_visit, &n);
+	return n;
+}
+
 #define F_SYN SYNACK_TCP_SYN
 #define F_SA (SYNACK_TCP_SYN | SYNACK_TCP_ACK)
 #define F_A SYNACK_TCP_ACK

@@ -34,28 +34,6 @@ static void establish(struct scn *x, struct conn *k)
 	assert_int_equal(synack_recv(x->s, k->a, buf, sizeof(buf), scn_now(x)), 5);
 }
 
-static int state_of(struct synack_stack *st, int sock)
-{
-	struct synack_sockinfo i;
-	if (synack_sockinfo(st, sock, &i) != 0)
-		return -1;
-	return i.state;
-}
-
-/* Counts the connections a stack still holds (with or without a handle). */
-static void count_visit(void *ctx, int sock, const struct synack_sockinfo *info)
-{
-	(void)sock, (void)info;
-	(*(int *)ctx)++;
-}
-
-static int conns_held(struct synack_stack *st)
-{
-	int n = 0;
-	synack_sock_foreach(st, count_visit, &n);
-	return n;
-}
-
 static void test_C01_C02_C03_C05_C06_four_way_close(void **state)
 {
 	(void)state;
@@ -71,7 +49,7 @@ static void test_C01_C02_C03_C05_C06_four_way_close(void **state)
 	/* The server reads end of stream and closes too. */
 	char buf[8];
 	assert_int_equal(synack_recv(x.s, k.a, buf, sizeof(buf), scn_now(&x)), 0);
-	assert_int_equal(state_of(x.s, k.a), SYNACK_CLOSE_WAIT);
+	assert_int_equal(scn_state_of(x.s, k.a), SYNACK_CLOSE_WAIT);
 	assert_int_equal(synack_close(x.s, k.a, scn_now(&x)), 0);
 	scn_run_for(&x, SYNACK_MS(50));
 	/* FIN seq=u; ACK ack=u+1; FIN seq=w ack=u+1; ACK seq=u+1 ack=w+1 (u = 6, w = 1). */
@@ -93,15 +71,15 @@ static void test_C01_C02_C03_C05_C06_four_way_close(void **state)
 	const struct synack_ladder_state *tw = synack_ladder_state_get(x.lad, synack_ladder_state_count(x.lad) - 2);
 	assert_int_equal(tw->new_state, SYNACK_TIME_WAIT);
 	scn_run_for(&x, SYNACK_SEC(59));
-	assert_int_equal(conns_held(x.c), 1);
+	assert_int_equal(scn_conns_held(x.c), 1);
 	scn_run_for(&x, SYNACK_SEC(2));
-	assert_int_equal(conns_held(x.c), 0);
+	assert_int_equal(scn_conns_held(x.c), 0);
 	const struct synack_ladder_state *end = synack_ladder_state_get(x.lad, synack_ladder_state_count(x.lad) - 1);
 	assert_int_equal(end->old_state, SYNACK_TIME_WAIT);
 	assert_int_equal(end->new_state, SYNACK_CLOSED);
 	assert_int_equal(end->time - tw->time, SYNACK_SEC(60));
 	assert_int_equal(synack_get_counters(x.c)->TcpExtTW, 1);
-	assert_int_equal(conns_held(x.s), 1); /* just the listener */
+	assert_int_equal(scn_conns_held(x.s), 1); /* just the listener */
 	scn_free(&x);
 }
 
@@ -114,8 +92,8 @@ static void test_C04_half_close_both_ways(void **state)
 	establish(&x, &k);
 	assert_int_equal(synack_shutdown(x.c, k.c, SYNACK_SHUT_WR, scn_now(&x)), 0);
 	scn_run_for(&x, SYNACK_MS(50));
-	assert_int_equal(state_of(x.c, k.c), SYNACK_FIN_WAIT_2);
-	assert_int_equal(state_of(x.s, k.a), SYNACK_CLOSE_WAIT);
+	assert_int_equal(scn_state_of(x.c, k.c), SYNACK_FIN_WAIT_2);
+	assert_int_equal(scn_state_of(x.s, k.a), SYNACK_CLOSE_WAIT);
 	assert_int_equal(synack_send(x.c, k.c, "x", 1, scn_now(&x)), -EPIPE);
 	/* The passive side keeps sending in CLOSE_WAIT; the active side keeps receiving. */
 	for (int i = 0; i < 3; i++) {
@@ -130,7 +108,7 @@ static void test_C04_half_close_both_ways(void **state)
 	assert_int_equal(synack_close(x.s, k.a, scn_now(&x)), 0);
 	scn_run_for(&x, SYNACK_MS(50));
 	assert_int_equal(synack_recv(x.c, k.c, buf, sizeof(buf), scn_now(&x)), 0);
-	assert_int_equal(state_of(x.c, k.c), SYNACK_TIME_WAIT);
+	assert_int_equal(scn_state_of(x.c, k.c), SYNACK_TIME_WAIT);
 	synack_close(x.c, k.c, scn_now(&x));
 	scn_free(&x);
 }
@@ -157,8 +135,8 @@ static void test_C07_simultaneous_close(void **state)
 	assert_int_equal(scn_seg(&x, base + 2)->flags, F_A);
 	assert_int_equal(scn_seg(&x, base + 3)->flags, F_A);
 	scn_run_for(&x, SYNACK_SEC(61));
-	assert_int_equal(conns_held(x.c), 0);
-	assert_int_equal(conns_held(x.s), 1); /* the listener */
+	assert_int_equal(scn_conns_held(x.c), 0);
+	assert_int_equal(scn_conns_held(x.s), 1); /* the listener */
 	scn_free(&x);
 }
 
@@ -215,7 +193,7 @@ static void test_C08_fin_and_ack_in_one_segment(void **state)
 	int c = synack_socket(st);
 	synack_connect(st, c, SERVER_ADDR, 80, 0);
 	synack_sim_run_until(r.sim, SYNACK_MS(50));
-	assert_int_equal(state_of(st, c), SYNACK_ESTABLISHED);
+	assert_int_equal(scn_state_of(st, c), SYNACK_ESTABLISHED);
 	synack_shutdown(st, c, SYNACK_SHUT_WR, synack_sim_now(r.sim));
 	synack_sim_run_until(r.sim, SYNACK_MS(100));
 	/* FIN_WAIT_1 -> TIME_WAIT directly: the peer's FIN acknowledged ours. */
@@ -223,7 +201,7 @@ static void test_C08_fin_and_ack_in_one_segment(void **state)
 	const struct synack_ladder_state *last = synack_ladder_state_get(lad, n - 1);
 	assert_int_equal(last->old_state, SYNACK_FIN_WAIT_1);
 	assert_int_equal(last->new_state, SYNACK_TIME_WAIT);
-	assert_int_equal(state_of(st, c), SYNACK_TIME_WAIT);
+	assert_int_equal(scn_state_of(st, c), SYNACK_TIME_WAIT);
 	synack_ladder_free(lad);
 	synack_sim_free(r.sim);
 }
@@ -259,7 +237,7 @@ static void test_C09_fin_retransmission_backoff_and_limit(void **state)
 			assert_int_equal(gap, prev_gap * 2); /* exponential backoff */
 		prev_gap = gap;
 	}
-	assert_int_equal(conns_held(x.c), 0); /* given up */
+	assert_int_equal(scn_conns_held(x.c), 0); /* given up */
 	assert_int_equal(synack_get_counters(x.c)->TcpExtTCPAbortOnTimeout, 1);
 	scn_free(&x);
 }
@@ -273,12 +251,12 @@ static void test_C09_orphaned_fin_wait_2_times_out(void **state)
 	establish(&x, &k);
 	synack_close(x.c, k.c, scn_now(&x));
 	scn_run_for(&x, SYNACK_MS(50));
-	assert_int_equal(state_of(x.s, k.a), SYNACK_CLOSE_WAIT); /* the server never closes */
-	assert_int_equal(conns_held(x.c), 1);                     /* the orphan in FIN_WAIT_2 */
+	assert_int_equal(scn_state_of(x.s, k.a), SYNACK_CLOSE_WAIT); /* the server never closes */
+	assert_int_equal(scn_conns_held(x.c), 1);                     /* the orphan in FIN_WAIT_2 */
 	scn_run_for(&x, SYNACK_SEC(59));
-	assert_int_equal(conns_held(x.c), 1);
+	assert_int_equal(scn_conns_held(x.c), 1);
 	scn_run_for(&x, SYNACK_SEC(2));
-	assert_int_equal(conns_held(x.c), 0); /* fin_timeout: 60 s */
+	assert_int_equal(scn_conns_held(x.c), 0); /* fin_timeout: 60 s */
 	char sb[512];
 	assert_non_null(strstr(scn_states(&x, C, sb, sizeof(sb)), "FIN_WAIT_1>FIN_WAIT_2 FIN_WAIT_2>CLOSED"));
 	scn_free(&x);
@@ -299,7 +277,7 @@ static void test_C09_last_ack_gives_up(void **state)
 	scn_run_for(&x, SYNACK_SEC(900));
 	char sb[512];
 	assert_non_null(strstr(scn_states(&x, S, sb, sizeof(sb)), "CLOSE_WAIT>LAST_ACK LAST_ACK>CLOSED"));
-	assert_int_equal(conns_held(x.s), 1); /* the listener only */
+	assert_int_equal(scn_conns_held(x.s), 1); /* the listener only */
 	scn_free(&x);
 }
 
@@ -321,7 +299,7 @@ static void test_C10_data_after_close_gets_rst(void **state)
 	assert_int_equal(synack_get_counters(x.c)->TcpExtTCPAbortOnData, 1);
 	char buf[8];
 	assert_int_equal(synack_recv(x.s, k.a, buf, sizeof(buf), scn_now(&x)), -ECONNRESET);
-	assert_int_equal(conns_held(x.c), 0);
+	assert_int_equal(scn_conns_held(x.c), 0);
 	scn_free(&x);
 }
 
@@ -383,7 +361,7 @@ static void test_H01_C01_each_lifecycle_segment_lost_once(void **state)
 		scn_run_for(&x, SYNACK_SEC(5)); /* a lost SYN costs 1 s, a lost SYN+ACK too */
 		int a = synack_accept(x.s, l, NULL, NULL);
 		assert_true(a >= 0);
-		assert_int_equal(state_of(x.c, c), SYNACK_ESTABLISHED);
+		assert_int_equal(scn_state_of(x.c, c), SYNACK_ESTABLISHED);
 		synack_close(x.c, c, scn_now(&x));
 		scn_run_for(&x, SYNACK_SEC(5));
 		char buf[4];
@@ -391,10 +369,10 @@ static void test_H01_C01_each_lifecycle_segment_lost_once(void **state)
 		synack_close(x.s, a, scn_now(&x));
 		scn_run_for(&x, SYNACK_SEC(70)); /* TIME_WAIT is 60 s */
 		char sb[512];
-		if (conns_held(x.c) != 0 || conns_held(x.s) != 1)
+		if (scn_conns_held(x.c) != 0 || scn_conns_held(x.s) != 1)
 			scn_print(&x, "a lost segment left a connection behind");
-		assert_int_equal(conns_held(x.c), 0);
-		assert_int_equal(conns_held(x.s), 1); /* the listener */
+		assert_int_equal(scn_conns_held(x.c), 0);
+		assert_int_equal(scn_conns_held(x.s), 1); /* the listener */
 		assert_non_null(strstr(scn_states(&x, C, sb, sizeof(sb)), "FIN_WAIT_2>TIME_WAIT TIME_WAIT>CLOSED"));
 		assert_non_null(strstr(scn_states(&x, S, sb, sizeof(sb)), "CLOSE_WAIT>LAST_ACK LAST_ACK>CLOSED"));
 		/* The lost one was sent again (or made good by a later segment). */

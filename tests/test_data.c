@@ -23,27 +23,6 @@ static bool sgt(uint32_t a, uint32_t b)
 	return (int32_t)(a - b) > 0;
 }
 
-static int state_of(struct synack_stack *st, int sock)
-{
-	struct synack_sockinfo i;
-	if (synack_sockinfo(st, sock, &i) != 0)
-		return -1;
-	return i.state;
-}
-
-static void count_visit(void *ctx, int sock, const struct synack_sockinfo *info)
-{
-	(void)sock, (void)info;
-	(*(int *)ctx)++;
-}
-
-static int conns_held(struct synack_stack *st)
-{
-	int n = 0;
-	synack_sock_foreach(st, count_visit, &n);
-	return n;
-}
-
 /* Bytes nobody could guess from their position: a reordered, duplicated or
  * shifted byte shows up in a comparison. */
 static void fill_pattern(uint8_t *p, size_t n, uint64_t seed)
@@ -153,7 +132,7 @@ static void app_pump(struct app *a, synack_time_t now)
 		}
 		a->sent += (size_t)n;
 	}
-	if (a->sent == a->out_len && !a->shut && state_of(a->st, a->sock) != SYNACK_SYN_SENT &&
+	if (a->sent == a->out_len && !a->shut && scn_state_of(a->st, a->sock) != SYNACK_SYN_SENT &&
 	    (!a->shut_after_eof || a->eof)) {
 		assert_int_equal(synack_shutdown(a->st, a->sock, SYNACK_SHUT_WR, now), 0);
 		a->shut = true;
@@ -340,7 +319,7 @@ static const char *xfer_verdict(struct xfer *t, bool idle, synack_time_t limit)
 	if (!t->ca.closed || !t->sa.closed)
 		return "an application never saw end of stream";
 	/* Both connections ended CLOSED by the graceful path and were released. */
-	if (conns_held(t->x.c) != 0 || conns_held(t->x.s) != 0)
+	if (scn_conns_held(t->x.c) != 0 || scn_conns_held(t->x.s) != 0)
 		return "a connection is still held";
 	for (int col = 0; col < 2; col++) {
 		const struct synack_ladder_state *last = NULL;
@@ -1150,7 +1129,7 @@ static void test_W04_peer_isn_below_2_32_rcv_nxt_wraps(void **state)
 	/* And the close, past the wrap: FIN at 0x2e9. */
 	inject(&x, C, 40000, 80, SYNACK_TCP_FIN | SYNACK_TCP_ACK, isn + 1001, y + 1, NULL, 0);
 	scn_run_for(&x, SYNACK_MS(30));
-	assert_int_equal(state_of(x.s, a), SYNACK_CLOSE_WAIT);
+	assert_int_equal(scn_state_of(x.s, a), SYNACK_CLOSE_WAIT);
 	assert_int_equal(cap.p[cap.n - 1].seg.ack, isn + 1002);
 	assert_int_equal(synack_recv(x.s, a, got, sizeof(got), scn_now(&x)), 0);
 	assert_int_equal(synack_close(x.s, a, scn_now(&x)), 0);
@@ -1160,7 +1139,7 @@ static void test_W04_peer_isn_below_2_32_rcv_nxt_wraps(void **state)
 	assert_int_equal(fin->seq, y + 1);
 	inject(&x, C, 40000, 80, SYNACK_TCP_ACK, isn + 1002, y + 2, NULL, 0);
 	scn_run_for(&x, SYNACK_MS(30));
-	assert_int_equal(conns_held(x.s), 1); /* only the listener */
+	assert_int_equal(scn_conns_held(x.s), 1); /* only the listener */
 	assert_int_equal(synack_get_counters(x.s)->TcpRetransSegs, 0);
 	scn_end(&x);
 }
@@ -1199,7 +1178,7 @@ static void test_W04_own_isn_below_2_32_snd_una_wraps(void **state)
 	const uint32_t y = 0xFFFFFFF0u; /* the peer's ISN: its data wraps after 15 bytes */
 	inject(&x, S, 80, 40000, SYNACK_TCP_SYN | SYNACK_TCP_ACK, y, want + 1, NULL, 0);
 	scn_run_for(&x, SYNACK_MS(25));
-	assert_int_equal(state_of(x.c, c), SYNACK_ESTABLISHED);
+	assert_int_equal(scn_state_of(x.c, c), SYNACK_ESTABLISHED);
 	/* 2000 bytes out: 1460 + 540, the first one across the wrap; Nagle
 	 * holds the 540 until the first is acknowledged. */
 	uint8_t out[2000], in[1000], got[1100];

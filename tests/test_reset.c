@@ -139,27 +139,6 @@ static size_t segs_since(const struct scn *x, int col, synack_time_t t0, const s
 	return k;
 }
 
-static int state_of(struct synack_stack *st, int sock)
-{
-	struct synack_sockinfo i;
-	if (synack_sockinfo(st, sock, &i) != 0)
-		return -1;
-	return i.state;
-}
-
-static void count_visit(void *ctx, int sock, const struct synack_sockinfo *info)
-{
-	(void)sock, (void)info;
-	(*(int *)ctx)++;
-}
-
-static int conns_held(struct synack_stack *st)
-{
-	int n = 0;
-	synack_sock_foreach(st, count_visit, &n);
-	return n;
-}
-
 /* ------------------------------------------------------------------ */
 /* An established connection between two real stacks, some data already
  * exchanged both ways, and an attacker who knows its 4-tuple. */
@@ -234,8 +213,8 @@ static void assert_alive(struct estab *e)
 {
 	struct scn *x = &e->x;
 	char buf[64];
-	assert_int_equal(state_of(x->c, e->c), SYNACK_ESTABLISHED);
-	assert_int_equal(state_of(x->s, e->a), SYNACK_ESTABLISHED);
+	assert_int_equal(scn_state_of(x->c, e->c), SYNACK_ESTABLISHED);
+	assert_int_equal(scn_state_of(x->s, e->a), SYNACK_ESTABLISHED);
 	assert_int_equal(synack_recv(x->s, e->a, buf, sizeof(buf), scn_now(x)), -EAGAIN);
 	assert_int_equal(synack_send(x->c, e->c, "ping", 4, scn_now(x)), 4);
 	scn_run_for(x, SYNACK_MS(50));
@@ -302,7 +281,7 @@ static void test_R01_R04_exact_rst_resets_econnreset(void **state)
 		scn_run_for(x, SYNACK_MS(50));
 		/* Accepted: the connection is gone, and a RST is never answered. */
 		assert_int_equal(segs_since(x, S, t0, NULL, 0), 0);
-		assert_int_equal(state_of(x->s, e.a), SYNACK_CLOSED);
+		assert_int_equal(scn_state_of(x->s, e.a), SYNACK_CLOSED);
 		char st[256];
 		assert_string_equal(scn_states(x, S, st, sizeof(st)),
 		                    "CLOSED>LISTEN LISTEN>SYN_RCVD SYN_RCVD>ESTABLISHED ESTABLISHED>CLOSED");
@@ -337,7 +316,7 @@ static void test_R01_R04_exact_rst_resets_econnreset(void **state)
 		r = synack_recv(x->s, e.a, buf, sizeof(buf), scn_now(x));
 		assert_true(r == 0 || r == -ECONNRESET);
 		assert_int_equal(synack_close(x->s, e.a, scn_now(x)), 0);
-		assert_int_equal(conns_held(x->s), 1); /* only the listener */
+		assert_int_equal(scn_conns_held(x->s), 1); /* only the listener */
 		estab_free(&e);
 	}
 }
@@ -562,7 +541,7 @@ static void syn_sent_complete(struct syn_sent *k)
 	int n0 = k->cap.n;
 	to_client(k, SYNACK_TCP_SYN | SYNACK_TCP_ACK, 7000, k->iss + 1);
 	scn_run_for(&k->x, SYNACK_MS(30));
-	assert_int_equal(state_of(k->x.c, k->c), SYNACK_ESTABLISHED);
+	assert_int_equal(scn_state_of(k->x.c, k->c), SYNACK_ESTABLISHED);
 	assert_int_equal(k->cap.n, n0 + 1);
 	const struct synack_tcp_seg *a = &k->cap.p[n0].seg;
 	assert_int_equal(a->flags, SYNACK_TCP_ACK);
@@ -582,7 +561,7 @@ static void test_R04_rst_without_ack_in_syn_sent_ignored(void **state)
 		syn_sent_init(&k);
 		to_client(&k, SYNACK_TCP_RST, seqs[i], 0);
 		scn_run_for(&k.x, SYNACK_MS(30));
-		assert_int_equal(state_of(k.x.c, k.c), SYNACK_SYN_SENT);
+		assert_int_equal(scn_state_of(k.x.c, k.c), SYNACK_SYN_SENT);
 		assert_int_equal(k.cap.n, 1); /* no answer */
 		int err = -1;
 		assert_int_equal(synack_getsockopt(k.x.c, k.c, SYNACK_SO_ERROR, &err), 0);
@@ -603,7 +582,7 @@ static void test_R04_rst_with_ack_not_acking_syn_ignored(void **state)
 		syn_sent_init(&k);
 		to_client(&k, SYNACK_TCP_RST | SYNACK_TCP_ACK, 0, k.iss + (uint32_t)offs[i]);
 		scn_run_for(&k.x, SYNACK_MS(30));
-		assert_int_equal(state_of(k.x.c, k.c), SYNACK_SYN_SENT);
+		assert_int_equal(scn_state_of(k.x.c, k.c), SYNACK_SYN_SENT);
 		assert_int_equal(k.cap.n, 1);
 		assert_false(synack_sock_events(k.x.c, k.c) & SYNACK_POLLERR);
 		syn_sent_complete(&k);
@@ -619,7 +598,7 @@ static void test_R04_rst_acking_syn_refuses_connect(void **state)
 		syn_sent_init(&k);
 		to_client(&k, SYNACK_TCP_RST | SYNACK_TCP_ACK, 0, k.iss + 1);
 		scn_run_for(&k.x, SYNACK_MS(30));
-		assert_int_equal(state_of(k.x.c, k.c), SYNACK_CLOSED);
+		assert_int_equal(scn_state_of(k.x.c, k.c), SYNACK_CLOSED);
 		assert_int_equal(k.cap.n, 1);
 		char st[128];
 		assert_string_equal(scn_states(&k.x, C, st, sizeof(st)), "CLOSED>SYN_SENT SYN_SENT>CLOSED");
@@ -642,7 +621,7 @@ static void test_R04_rst_acking_syn_refuses_connect(void **state)
 		scn_run_for(&k.x, SYNACK_SEC(5));
 		assert_int_equal(k.cap.n, 1);
 		assert_int_equal(synack_close(k.x.c, k.c, scn_now(&k.x)), 0);
-		assert_int_equal(conns_held(k.x.c), 0);
+		assert_int_equal(scn_conns_held(k.x.c), 0);
 		scn_free(&k.x);
 	}
 }
@@ -679,7 +658,7 @@ static void test_H09_syn_to_closed_port_gets_rst_ack_econnrefused(void **state)
 	assert_int_equal(sc->TcpPassiveOpens, 0);
 	assert_int_equal(cc->TcpAttemptFails, 1);
 	assert_int_equal(synack_close(x.c, c, scn_now(&x)), 0);
-	assert_int_equal(conns_held(x.c), 0);
+	assert_int_equal(scn_conns_held(x.c), 0);
 	scn_free(&x);
 }
 
@@ -705,7 +684,7 @@ static void test_H11_client_resets_synack_with_wrong_ack(void **state)
 		assert_int_equal(r->seq, bad_ack);
 		assert_int_equal(r->payload_len, 0);
 		assert_int_equal(k.cap.p[1].t, t0 + SYNACK_MS(20));
-		assert_int_equal(state_of(k.x.c, k.c), SYNACK_SYN_SENT);
+		assert_int_equal(scn_state_of(k.x.c, k.c), SYNACK_SYN_SENT);
 		assert_int_equal(synack_get_counters(k.x.c)->TcpOutRsts, 1);
 		syn_sent_complete(&k);
 		scn_free(&k.x);
@@ -742,7 +721,7 @@ static void test_H11_server_synrcvd_rst_returns_to_listen(void **state)
 	const struct synack_tcp_seg *sa = &cap.p[0].seg;
 	assert_int_equal(sa->flags, SYNACK_TCP_SYN | SYNACK_TCP_ACK);
 	assert_int_equal(sa->ack, 91);
-	assert_int_equal(conns_held(x.s), 2); /* listener + the request */
+	assert_int_equal(scn_conns_held(x.s), 2); /* listener + the request */
 	/* The client never sent that SYN: <SEQ=91><CTL=RST>. */
 	inject(x.sim, x.cnode, CLIENT_ADDR, SERVER_ADDR, 40000, 80, SYNACK_TCP_RST, sa->ack, 0, NULL, 0);
 	scn_run_for(&x, SYNACK_MS(30));
@@ -754,9 +733,9 @@ static void test_H11_server_synrcvd_rst_returns_to_listen(void **state)
 	assert_memory_equal(st, want, strlen(want));
 	/* The entry is gone: no half-open connection, nothing to accept, no
 	 * SYN+ACK retransmitted, and no connection ever established. */
-	assert_int_equal(conns_held(x.s), 1);
+	assert_int_equal(scn_conns_held(x.s), 1);
 	assert_int_equal(synack_accept(x.s, l, NULL, NULL), -EAGAIN);
-	assert_int_equal(state_of(x.s, l), SYNACK_LISTEN);
+	assert_int_equal(scn_state_of(x.s, l), SYNACK_LISTEN);
 	scn_run_for(&x, SYNACK_SEC(10));
 	assert_int_equal(cap.n, 1);
 	const struct synack_counters *sc = synack_get_counters(x.s);
@@ -770,7 +749,7 @@ static void test_H11_server_synrcvd_rst_returns_to_listen(void **state)
 	int c = synack_socket(c2);
 	assert_int_equal(synack_connect(c2, c, SERVER_ADDR, 80, scn_now(&x)), -EINPROGRESS);
 	scn_run_for(&x, SYNACK_MS(100));
-	assert_int_equal(state_of(c2, c), SYNACK_ESTABLISHED);
+	assert_int_equal(scn_state_of(c2, c), SYNACK_ESTABLISHED);
 	uint32_t pa = 0;
 	int a = synack_accept(x.s, l, &pa, NULL);
 	assert_true(a >= 0);
