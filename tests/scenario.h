@@ -27,22 +27,60 @@ struct scn {
 
 typedef void (*scn_config_fn)(struct synack_config *cfg, int col);
 
-static inline void scn_init(struct scn *x, uint64_t seed, const struct synack_link_model *c2s,
-                            const struct synack_link_model *s2c, scn_config_fn tweak)
+/* What a raw column received, parsed (payload pointers cleared). */
+#define RAWCAP_MAX 64
+struct rawcap {
+	struct {
+		synack_time_t t;
+		struct synack_ipv4 ip;
+		struct synack_tcp_seg seg;
+	} p[RAWCAP_MAX];
+	int n;
+};
+
+static inline void scn_rawcap_rx(void *ctx, int node, const uint8_t *pkt, size_t len, synack_time_t now)
+{
+	(void)node;
+	struct rawcap *r = ctx;
+	struct synack_ipv4 ip;
+	struct synack_tcp_seg seg;
+	if (r->n >= RAWCAP_MAX || synack_tcp_packet_parse(pkt, len, &ip, &seg) != SYNACK_WIRE_OK)
+		return;
+	ip.payload = NULL;
+	seg.payload = NULL;
+	r->p[r->n].t = now;
+	r->p[r->n].ip = ip;
+	r->p[r->n].seg = seg;
+	r->n++;
+}
+
+/* Two columns on one link; column raw_col (C or S, or -1 for none) is a raw
+ * host whose received segments land in cap, the other a stack. */
+static inline void scn_init_ex(struct scn *x, uint64_t seed, const struct synack_link_model *c2s,
+                               const struct synack_link_model *s2c, scn_config_fn tweak, int raw_col,
+                               struct rawcap *cap)
 {
 	memset(x, 0, sizeof(*x));
+	if (cap)
+		memset(cap, 0, sizeof(*cap));
 	x->sim = synack_sim_new(seed);
 	x->lad = synack_ladder_new();
 	for (int col = 0; col < 2; col++) {
-		struct synack_config cfg;
-		synack_config_default(&cfg);
-		cfg.addr = col == C ? CLIENT_ADDR : SERVER_ADDR;
-		cfg.seed = seed * 2 + (uint64_t)col;
-		cfg.max_sockets = 64;
-		cfg.rmem = cfg.wmem = 65536;
-		if (tweak)
-			tweak(&cfg, col);
-		int node = synack_sim_add_stack(x->sim, &cfg);
+		uint32_t addr = col == C ? CLIENT_ADDR : SERVER_ADDR;
+		int node;
+		if (col == raw_col) {
+			node = synack_sim_add_raw(x->sim, addr, scn_rawcap_rx, cap);
+		} else {
+			struct synack_config cfg;
+			synack_config_default(&cfg);
+			cfg.addr = addr;
+			cfg.seed = seed * 2 + (uint64_t)col;
+			cfg.max_sockets = 64;
+			cfg.rmem = cfg.wmem = 65536;
+			if (tweak)
+				tweak(&cfg, col);
+			node = synack_sim_add_stack(x->sim, &cfg);
+		}
 		if (col == C)
 			x->cnode = node;
 		else
@@ -50,11 +88,44 @@ static inline void scn_init(struct scn *x, uint64_t seed, const struct synack_li
 	}
 	x->c = synack_sim_stack(x->sim, x->cnode);
 	x->s = synack_sim_stack(x->sim, x->snode);
-	synack_ladder_set_columns(x->lad, x->cnode, "client", x->snode, "server");
+	synack_ladder_set_columns(x->lad, x->cnode, raw_col == C ? "raw client" : "client", x->snode,
+	                          raw_col == S ? "raw server" : "server");
 	struct synack_sim_hooks hooks;
 	synack_ladder_sim_hooks(x->lad, &hooks);
 	synack_sim_set_hooks(x->sim, &hooks);
 	synack_sim_link(x->sim, x->cnode, x->snode, c2s, s2c);
+}
+
+static inline void scn_init(struct scn *x, uint64_t seed, const struct synack_link_model *c2s,
+                            const struct synack_link_model *s2c, scn_config_fn tweak)
+{
+	scn_init_ex(x, seed, c2s, s2c, tweak, -1, NULL);
+}
+
+/* Sends a crafted segment from node (any source address: spoofing is the point). */
+static inline void scn_inject(struct synack_sim *sim, int node, uint32_t src, uint32_t dst, uint16_t sport,
+                              uint16_t dport, uint8_t flags, uint32_t seq, uint32_t ack, const void *data,
+                              uint32_t len)
+{
+	struct synack_tcp_seg s;
+	memset(&s, 0, sizeof(s));
+	s.sport = sport;
+	s.dport = dport;
+	s.seq = seq;
+	s.ack = ack;
+	s.flags = flags;
+	s.window = 65535;
+	s.payload = data;
+	s.payload_len = len;
+	if (flags & SYNACK_TCP_SYN) {
+		s.opt.present = SYNACK_OPT_MSS;
+		s.opt.mss = 1460;
+	}
+	uint8_t buf[2048];
+	struct synack_ipv4 ip = {.src = src, .dst = dst, .ttl = 64, .df = true};
+	size_t n = synack_tcp_build(buf, sizeof(buf), &ip, &s);
+	if (n > 0)
+		synack_sim_inject(sim, node, buf, n);
 }
 
 static inline void scn_free(struct scn *x)

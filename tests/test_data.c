@@ -1002,91 +1002,14 @@ static void test_D03_rtt_from_timestamps(void **state)
 /* ------------------------------------------------------------------ */
 /* W04: sequence numbers across 2^32, with raw peers. */
 
-#define RAWCAP_MAX 64
-struct rawcap {
-	struct {
-		synack_time_t t;
-		struct synack_tcp_seg seg; /* payload pointer cleared */
-	} p[RAWCAP_MAX];
-	int n;
-};
-
-static void rawcap_rx(void *ctx, int node, const uint8_t *pkt, size_t len, synack_time_t now)
+/* scn_init_ex with a raw column, its allocations known to the teardown. */
+static void scn_start_raw(struct scn *x, int raw_col, struct rawcap *cap)
 {
-	(void)node;
-	struct rawcap *r = ctx;
-	struct synack_ipv4 ip;
-	struct synack_tcp_seg seg;
-	if (r->n >= RAWCAP_MAX || synack_tcp_packet_parse(pkt, len, &ip, &seg) != SYNACK_WIRE_OK)
-		return;
-	seg.payload = NULL;
-	r->p[r->n].t = now;
-	r->p[r->n].seg = seg;
-	r->n++;
-}
-
-static void inject(struct scn *x, int from_col, uint16_t sport, uint16_t dport, uint8_t flags, uint32_t seq,
-                   uint32_t ack, const void *data, uint32_t len)
-{
-	struct synack_tcp_seg s;
-	memset(&s, 0, sizeof(s));
-	s.sport = sport;
-	s.dport = dport;
-	s.seq = seq;
-	s.ack = ack;
-	s.flags = flags;
-	s.window = 65535;
-	s.payload = data;
-	s.payload_len = len;
-	if (flags & SYNACK_TCP_SYN) {
-		s.opt.present = SYNACK_OPT_MSS;
-		s.opt.mss = 1460;
-	}
-	uint8_t buf[2048];
-	struct synack_ipv4 ip = {.src = from_col == C ? CLIENT_ADDR : SERVER_ADDR,
-	                         .dst = from_col == C ? SERVER_ADDR : CLIENT_ADDR, .ttl = 64, .df = true};
-	size_t n = synack_tcp_build(buf, sizeof(buf), &ip, &s);
-	assert_true(n > 0);
-	synack_sim_inject(x->sim, from_col == C ? x->cnode : x->snode, buf, n);
-}
-
-/* Like scn_init, but column raw_col is a raw host capturing into cap. */
-static void scn_init_raw(struct scn *x, int raw_col, struct rawcap *cap)
-{
-	memset(x, 0, sizeof(*x));
-	memset(cap, 0, sizeof(*cap));
-	x->sim = synack_sim_new(61);
-	x->lad = synack_ladder_new();
-	for (int col = 0; col < 2; col++) {
-		uint32_t addr = col == C ? CLIENT_ADDR : SERVER_ADDR;
-		int node;
-		if (col == raw_col) {
-			node = synack_sim_add_raw(x->sim, addr, rawcap_rx, cap);
-		} else {
-			struct synack_config cfg;
-			synack_config_default(&cfg);
-			cfg.addr = addr;
-			cfg.seed = 200 + (uint64_t)col;
-			cfg.max_sockets = 8;
-			cfg.rmem = cfg.wmem = 65536;
-			node = synack_sim_add_stack(x->sim, &cfg);
-		}
-		assert_true(node >= 0);
-		if (col == C)
-			x->cnode = node;
-		else
-			x->snode = node;
-	}
-	x->c = synack_sim_stack(x->sim, x->cnode);
-	x->s = synack_sim_stack(x->sim, x->snode);
-	synack_ladder_set_columns(x->lad, x->cnode, "client", x->snode, "server");
-	struct synack_sim_hooks hooks;
-	synack_ladder_sim_hooks(x->lad, &hooks);
-	synack_sim_set_hooks(x->sim, &hooks);
-	assert_int_equal(synack_sim_link(x->sim, x->cnode, x->snode, &link10ms, &link10ms), 0);
+	scn_init_ex(x, 61, &link10ms, &link10ms, NULL, raw_col, cap);
 	live_add(free_sim, x->sim);
 	live_add(free_ladder, x->lad);
 }
+
 
 /* A raw client whose ISN is 0xFFFFFF00 sends 1000 bytes: the server's
  * RCV.NXT wraps inside them.  The second half arrives first, so the
@@ -1096,27 +1019,27 @@ static void test_W04_peer_isn_below_2_32_rcv_nxt_wraps(void **state)
 	(void)state;
 	struct scn x;
 	struct rawcap cap;
-	scn_init_raw(&x, C, &cap);
+	scn_start_raw(&x, C, &cap);
 	int l = synack_socket(x.s);
 	assert_int_equal(synack_bind(x.s, l, 0, 80), 0);
 	assert_int_equal(synack_listen(x.s, l, 8), 0);
 	const uint32_t isn = 0xFFFFFF00u;
-	inject(&x, C, 40000, 80, SYNACK_TCP_SYN, isn, 0, NULL, 0);
+	scn_inject(x.sim, x.cnode, CLIENT_ADDR, SERVER_ADDR, 40000, 80, SYNACK_TCP_SYN, isn, 0, NULL, 0);
 	scn_run_for(&x, SYNACK_MS(30));
 	assert_int_equal(cap.n, 1);
 	assert_int_equal(cap.p[0].seg.flags, SYNACK_TCP_SYN | SYNACK_TCP_ACK);
 	assert_int_equal(cap.p[0].seg.ack, isn + 1);
 	uint32_t y = cap.p[0].seg.seq;
-	inject(&x, C, 40000, 80, SYNACK_TCP_ACK, isn + 1, y + 1, NULL, 0);
+	scn_inject(x.sim, x.cnode, CLIENT_ADDR, SERVER_ADDR, 40000, 80, SYNACK_TCP_ACK, isn + 1, y + 1, NULL, 0);
 	uint8_t data[1000];
 	fill_pattern(data, sizeof(data), 99);
 	/* Bytes 400..999 first (past the wrap), then 0..399 (across it). */
-	inject(&x, C, 40000, 80, SYNACK_TCP_ACK | SYNACK_TCP_PSH, isn + 1 + 400, y + 1, data + 400, 600);
+	scn_inject(x.sim, x.cnode, CLIENT_ADDR, SERVER_ADDR, 40000, 80, SYNACK_TCP_ACK | SYNACK_TCP_PSH, isn + 1 + 400, y + 1, data + 400, 600);
 	scn_run_for(&x, SYNACK_MS(30));
 	assert_int_equal(cap.n, 2);
 	assert_int_equal(cap.p[1].seg.ack, isn + 1); /* the hole is still at 0xFFFFFF01 */
 	assert_int_equal(synack_get_counters(x.s)->TcpExtTCPOFOQueue, 1);
-	inject(&x, C, 40000, 80, SYNACK_TCP_ACK, isn + 1, y + 1, data, 400);
+	scn_inject(x.sim, x.cnode, CLIENT_ADDR, SERVER_ADDR, 40000, 80, SYNACK_TCP_ACK, isn + 1, y + 1, data, 400);
 	scn_run_for(&x, SYNACK_MS(30));
 	assert_int_equal(cap.n, 3);
 	assert_int_equal(cap.p[2].seg.ack, isn + 1 + 1000);
@@ -1127,7 +1050,7 @@ static void test_W04_peer_isn_below_2_32_rcv_nxt_wraps(void **state)
 	assert_int_equal(synack_recv(x.s, a, got, sizeof(got), scn_now(&x)), 1000);
 	assert_memory_equal(got, data, 1000);
 	/* And the close, past the wrap: FIN at 0x2e9. */
-	inject(&x, C, 40000, 80, SYNACK_TCP_FIN | SYNACK_TCP_ACK, isn + 1001, y + 1, NULL, 0);
+	scn_inject(x.sim, x.cnode, CLIENT_ADDR, SERVER_ADDR, 40000, 80, SYNACK_TCP_FIN | SYNACK_TCP_ACK, isn + 1001, y + 1, NULL, 0);
 	scn_run_for(&x, SYNACK_MS(30));
 	assert_int_equal(scn_state_of(x.s, a), SYNACK_CLOSE_WAIT);
 	assert_int_equal(cap.p[cap.n - 1].seg.ack, isn + 1002);
@@ -1137,7 +1060,7 @@ static void test_W04_peer_isn_below_2_32_rcv_nxt_wraps(void **state)
 	const struct synack_tcp_seg *fin = &cap.p[cap.n - 1].seg;
 	assert_true(fin->flags & SYNACK_TCP_FIN);
 	assert_int_equal(fin->seq, y + 1);
-	inject(&x, C, 40000, 80, SYNACK_TCP_ACK, isn + 1002, y + 2, NULL, 0);
+	scn_inject(x.sim, x.cnode, CLIENT_ADDR, SERVER_ADDR, 40000, 80, SYNACK_TCP_ACK, isn + 1002, y + 2, NULL, 0);
 	scn_run_for(&x, SYNACK_MS(30));
 	assert_int_equal(scn_conns_held(x.s), 1); /* only the listener */
 	assert_int_equal(synack_get_counters(x.s)->TcpRetransSegs, 0);
@@ -1153,7 +1076,7 @@ static void test_W04_own_isn_below_2_32_snd_una_wraps(void **state)
 	(void)state;
 	struct scn x;
 	struct rawcap cap;
-	scn_init_raw(&x, S, &cap);
+	scn_start_raw(&x, S, &cap);
 	int c = synack_socket(x.c);
 	assert_int_equal(synack_bind(x.c, c, 0, 40000), 0);
 	assert_int_equal(synack_connect(x.c, c, SERVER_ADDR, 80, 0), -EINPROGRESS);
@@ -1176,7 +1099,7 @@ static void test_W04_own_isn_below_2_32_snd_una_wraps(void **state)
 	scn_run_for(&x, SYNACK_MS(25));
 	assert_int_equal(cap.n, 1);
 	const uint32_t y = 0xFFFFFFF0u; /* the peer's ISN: its data wraps after 15 bytes */
-	inject(&x, S, 80, 40000, SYNACK_TCP_SYN | SYNACK_TCP_ACK, y, want + 1, NULL, 0);
+	scn_inject(x.sim, x.snode, SERVER_ADDR, CLIENT_ADDR, 80, 40000, SYNACK_TCP_SYN | SYNACK_TCP_ACK, y, want + 1, NULL, 0);
 	scn_run_for(&x, SYNACK_MS(25));
 	assert_int_equal(scn_state_of(x.c, c), SYNACK_ESTABLISHED);
 	/* 2000 bytes out: 1460 + 540, the first one across the wrap; Nagle
@@ -1189,13 +1112,13 @@ static void test_W04_own_isn_below_2_32_snd_una_wraps(void **state)
 	assert_int_equal(cap.n, 3); /* SYN, ACK, the first data segment */
 	assert_int_equal(cap.p[2].seg.seq, want + 1);
 	assert_int_equal(cap.p[2].seg.payload_len, 1460);
-	inject(&x, S, 80, 40000, SYNACK_TCP_ACK, y + 1, want + 1461, NULL, 0); /* an ACK past the wrap */
+	scn_inject(x.sim, x.snode, SERVER_ADDR, CLIENT_ADDR, 80, 40000, SYNACK_TCP_ACK, y + 1, want + 1461, NULL, 0); /* an ACK past the wrap */
 	scn_run_for(&x, SYNACK_MS(25));
 	assert_int_equal(cap.n, 4);
 	assert_int_equal(cap.p[3].seg.seq, want + 1461);
 	assert_int_equal(cap.p[3].seg.payload_len, 540);
 	/* Its ACK, with 1000 bytes that wrap RCV.NXT. */
-	inject(&x, S, 80, 40000, SYNACK_TCP_ACK | SYNACK_TCP_PSH, y + 1, want + 2001, in, sizeof(in));
+	scn_inject(x.sim, x.snode, SERVER_ADDR, CLIENT_ADDR, 80, 40000, SYNACK_TCP_ACK | SYNACK_TCP_PSH, y + 1, want + 2001, in, sizeof(in));
 	scn_run_for(&x, SYNACK_MS(25));
 	assert_int_equal(synack_recv(x.c, c, got, sizeof(got), scn_now(&x)), 1000);
 	assert_memory_equal(got, in, 1000);
@@ -1212,7 +1135,7 @@ static void test_W04_own_isn_below_2_32_snd_una_wraps(void **state)
 	assert_int_equal(cap.n, before + 1);
 	assert_true(cap.p[before].seg.flags & SYNACK_TCP_FIN);
 	assert_int_equal(cap.p[before].seg.seq, want + 2001);
-	inject(&x, S, 80, 40000, SYNACK_TCP_FIN | SYNACK_TCP_ACK, y + 1001, want + 2002, NULL, 0);
+	scn_inject(x.sim, x.snode, SERVER_ADDR, CLIENT_ADDR, 80, 40000, SYNACK_TCP_FIN | SYNACK_TCP_ACK, y + 1001, want + 2002, NULL, 0);
 	scn_run_for(&x, SYNACK_MS(25));
 	assert_int_equal(cap.p[cap.n - 1].seg.ack, y + 1002);
 	char st[256];

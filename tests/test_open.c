@@ -67,114 +67,59 @@ static void test_H01_H02_H03_three_way_handshake(void **state)
 }
 
 
-/* A raw peer: captures what the stack sends, and sends crafted segments. */
-struct raw {
-	uint8_t pkt[64][1600];
-	size_t len[64];
-	int n;
-};
-
-static void raw_rx(void *ctx, int node, const uint8_t *pkt, size_t len, synack_time_t now)
+/* A listening server on port 80 facing a raw client (column C). */
+static int listen_raw(struct scn *x, struct rawcap *cap)
 {
-	(void)node, (void)now;
-	struct raw *r = ctx;
-	if (r->n < 64 && len <= sizeof(r->pkt[0])) {
-		memcpy(r->pkt[r->n], pkt, len);
-		r->len[r->n++] = len;
-	}
-}
-
-static void raw_get(const struct raw *r, int i, struct synack_tcp_seg *seg)
-{
-	struct synack_ipv4 ip;
-	assert_true(i < r->n);
-	assert_int_equal(synack_tcp_packet_parse(r->pkt[i], r->len[i], &ip, seg), SYNACK_WIRE_OK);
-}
-
-static void raw_send(struct synack_sim *sim, int node, uint32_t src, uint32_t dst, const struct synack_tcp_seg *seg)
-{
-	uint8_t buf[1600];
-	struct synack_ipv4 ip = {.src = src, .dst = dst, .ttl = 64, .df = true};
-	size_t n = synack_tcp_build(buf, sizeof(buf), &ip, seg);
-	assert_true(n > 0);
-	synack_sim_inject(sim, node, buf, n);
-}
-
-/* A server stack on SERVER_ADDR:80 and a raw client at CLIENT_ADDR. */
-struct rawpair {
-	struct synack_sim *sim;
-	struct synack_stack *s;
-	int snode, rnode, lsock;
-	struct raw raw;
-};
-
-static void rawpair_init(struct rawpair *p)
-{
-	memset(p, 0, sizeof(*p));
-	p->sim = synack_sim_new(5);
-	struct synack_config cfg;
-	synack_config_default(&cfg);
-	cfg.addr = SERVER_ADDR;
-	cfg.max_sockets = 16;
-	cfg.rmem = cfg.wmem = 16384;
-	p->snode = synack_sim_add_stack(p->sim, &cfg);
-	p->s = synack_sim_stack(p->sim, p->snode);
-	p->rnode = synack_sim_add_raw(p->sim, CLIENT_ADDR, raw_rx, &p->raw);
-	synack_sim_link(p->sim, p->rnode, p->snode, &link10ms, &link10ms);
-	p->lsock = synack_socket(p->s);
-	assert_int_equal(synack_bind(p->s, p->lsock, 0, 80), 0);
-	assert_int_equal(synack_listen(p->s, p->lsock, 8), 0);
+	scn_init_ex(x, 5, &link10ms, &link10ms, NULL, C, cap);
+	int l = synack_socket(x->s);
+	assert_int_equal(synack_bind(x->s, l, 0, 80), 0);
+	assert_int_equal(synack_listen(x->s, l, 8), 0);
+	return l;
 }
 
 static void test_H04_syn_payload_not_delivered_third_segment_data_is(void **state)
 {
 	(void)state;
-	struct rawpair p;
-	rawpair_init(&p);
-	struct synack_tcp_seg syn = {.sport = 4000, .dport = 80, .seq = 1000, .flags = SYNACK_TCP_SYN,
-	                             .window = 8192, .payload = (const uint8_t *)"early", .payload_len = 5};
-	raw_send(p.sim, p.rnode, CLIENT_ADDR, SERVER_ADDR, &syn);
-	synack_sim_run_until(p.sim, SYNACK_MS(30));
-	struct synack_tcp_seg sa;
-	raw_get(&p.raw, 0, &sa);
-	assert_int_equal(sa.flags, SYNACK_TCP_SYN | SYNACK_TCP_ACK);
-	assert_int_equal(sa.ack, 1001); /* the SYN only: its payload is not acknowledged */
+	struct scn x;
+	struct rawcap cap;
+	int l = listen_raw(&x, &cap);
+	scn_inject(x.sim, x.cnode, CLIENT_ADDR, SERVER_ADDR, 4000, 80, SYNACK_TCP_SYN, 1000, 0, "early", 5);
+	scn_run_for(&x, SYNACK_MS(30));
+	const struct synack_tcp_seg *sa = &cap.p[0].seg;
+	assert_int_equal(cap.n, 1);
+	assert_int_equal(sa->flags, SYNACK_TCP_SYN | SYNACK_TCP_ACK);
+	assert_int_equal(sa->ack, 1001); /* the SYN only: its payload is not acknowledged */
 	/* Third segment: ACK carrying data. */
-	struct synack_tcp_seg ack = {.sport = 4000, .dport = 80, .seq = 1001, .ack = sa.seq + 1,
-	                             .flags = SYNACK_TCP_ACK | SYNACK_TCP_PSH, .window = 8192,
-	                             .payload = (const uint8_t *)"hello", .payload_len = 5};
-	raw_send(p.sim, p.rnode, CLIENT_ADDR, SERVER_ADDR, &ack);
-	synack_sim_run_until(p.sim, SYNACK_MS(60));
-	int a = synack_accept(p.s, p.lsock, NULL, NULL);
+	scn_inject(x.sim, x.cnode, CLIENT_ADDR, SERVER_ADDR, 4000, 80, SYNACK_TCP_ACK | SYNACK_TCP_PSH, 1001,
+	           sa->seq + 1, "hello", 5);
+	scn_run_for(&x, SYNACK_MS(30));
+	int a = synack_accept(x.s, l, NULL, NULL);
 	assert_true(a >= 0);
 	char buf[16];
-	assert_int_equal(synack_recv(p.s, a, buf, sizeof(buf), synack_sim_now(p.sim)), 5);
+	assert_int_equal(synack_recv(x.s, a, buf, sizeof(buf), scn_now(&x)), 5);
 	assert_memory_equal(buf, "hello", 5);
-	struct synack_tcp_seg ack2;
-	raw_get(&p.raw, p.raw.n - 1, &ack2);
-	assert_int_equal(ack2.ack, 1006);
-	synack_sim_free(p.sim);
+	assert_int_equal(cap.p[cap.n - 1].seg.ack, 1006);
+	scn_free(&x);
 }
 
 static void test_H13_duplicate_syn_in_syn_rcvd_resends_synack(void **state)
 {
 	(void)state;
-	struct rawpair p;
-	rawpair_init(&p);
-	struct synack_tcp_seg syn = {.sport = 4001, .dport = 80, .seq = 77, .flags = SYNACK_TCP_SYN, .window = 8192};
-	raw_send(p.sim, p.rnode, CLIENT_ADDR, SERVER_ADDR, &syn);
-	synack_sim_run_until(p.sim, SYNACK_MS(100));
-	raw_send(p.sim, p.rnode, CLIENT_ADDR, SERVER_ADDR, &syn); /* the client's retransmission */
-	synack_sim_run_until(p.sim, SYNACK_MS(200));
-	assert_int_equal(p.raw.n, 2);
-	struct synack_tcp_seg a, b;
-	raw_get(&p.raw, 0, &a);
-	raw_get(&p.raw, 1, &b);
-	assert_int_equal(b.flags, SYNACK_TCP_SYN | SYNACK_TCP_ACK);
-	assert_int_equal(a.seq, b.seq); /* the same SYN+ACK again: same ISN, same request */
-	assert_int_equal(b.ack, 78);
-	assert_int_equal(synack_get_counters(p.s)->TcpPassiveOpens, 1);
-	synack_sim_free(p.sim);
+	struct scn x;
+	struct rawcap cap;
+	listen_raw(&x, &cap);
+	scn_inject(x.sim, x.cnode, CLIENT_ADDR, SERVER_ADDR, 4001, 80, SYNACK_TCP_SYN, 77, 0, NULL, 0);
+	scn_run_for(&x, SYNACK_MS(100));
+	/* The client's retransmission of the same SYN. */
+	scn_inject(x.sim, x.cnode, CLIENT_ADDR, SERVER_ADDR, 4001, 80, SYNACK_TCP_SYN, 77, 0, NULL, 0);
+	scn_run_for(&x, SYNACK_MS(100));
+	assert_int_equal(cap.n, 2);
+	const struct synack_tcp_seg *a = &cap.p[0].seg, *b = &cap.p[1].seg;
+	assert_int_equal(b->flags, SYNACK_TCP_SYN | SYNACK_TCP_ACK);
+	assert_int_equal(a->seq, b->seq); /* the same SYN+ACK again: same ISN, same request */
+	assert_int_equal(b->ack, 78);
+	assert_int_equal(synack_get_counters(x.s)->TcpPassiveOpens, 1);
+	scn_free(&x);
 }
 
 static void test_H05_isn_changes_per_connection(void **state)

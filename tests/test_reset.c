@@ -34,94 +34,6 @@ static void no_ts(struct synack_config *cfg, int col)
 /* ------------------------------------------------------------------ */
 /* Raw hosts: capture what a stack sends them, send crafted segments. */
 
-#define RAWCAP_MAX 64
-struct rawcap {
-	struct {
-		synack_time_t t;
-		struct synack_ipv4 ip;
-		struct synack_tcp_seg seg; /* payload pointer cleared; payload_len kept */
-	} p[RAWCAP_MAX];
-	int n;
-};
-
-static void rawcap_rx(void *ctx, int node, const uint8_t *pkt, size_t len, synack_time_t now)
-{
-	(void)node;
-	struct rawcap *r = ctx;
-	struct synack_ipv4 ip;
-	struct synack_tcp_seg seg;
-	if (r->n >= RAWCAP_MAX || synack_tcp_packet_parse(pkt, len, &ip, &seg) != SYNACK_WIRE_OK)
-		return;
-	ip.payload = NULL;
-	seg.payload = NULL;
-	r->p[r->n].t = now;
-	r->p[r->n].ip = ip;
-	r->p[r->n].seg = seg;
-	r->n++;
-}
-
-static void inject(struct synack_sim *sim, int node, uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport,
-                   uint8_t flags, uint32_t seq, uint32_t ack, const void *data, uint32_t len)
-{
-	struct synack_tcp_seg s;
-	memset(&s, 0, sizeof(s));
-	s.sport = sport;
-	s.dport = dport;
-	s.seq = seq;
-	s.ack = ack;
-	s.flags = flags;
-	s.window = 65535;
-	s.payload = data;
-	s.payload_len = len;
-	if (flags & SYNACK_TCP_SYN) {
-		s.opt.present = SYNACK_OPT_MSS;
-		s.opt.mss = 1460;
-	}
-	uint8_t buf[2048];
-	struct synack_ipv4 ip = {.src = src, .dst = dst, .ttl = 64, .df = true};
-	size_t n = synack_tcp_build(buf, sizeof(buf), &ip, &s);
-	assert_true(n > 0);
-	synack_sim_inject(sim, node, buf, n);
-}
-
-/* Like scn_init, but column raw_col is a raw host capturing into cap. */
-static void scn_init_raw(struct scn *x, int raw_col, struct rawcap *cap, scn_config_fn tweak)
-{
-	memset(x, 0, sizeof(*x));
-	memset(cap, 0, sizeof(*cap));
-	x->sim = synack_sim_new(11);
-	x->lad = synack_ladder_new();
-	for (int col = 0; col < 2; col++) {
-		uint32_t addr = col == C ? CLIENT_ADDR : SERVER_ADDR;
-		int node;
-		if (col == raw_col) {
-			node = synack_sim_add_raw(x->sim, addr, rawcap_rx, cap);
-		} else {
-			struct synack_config cfg;
-			synack_config_default(&cfg);
-			cfg.addr = addr;
-			cfg.seed = 100 + (uint64_t)col;
-			cfg.max_sockets = 16;
-			cfg.rmem = cfg.wmem = 65536;
-			if (tweak)
-				tweak(&cfg, col);
-			node = synack_sim_add_stack(x->sim, &cfg);
-		}
-		assert_true(node >= 0);
-		if (col == C)
-			x->cnode = node;
-		else
-			x->snode = node;
-	}
-	x->c = synack_sim_stack(x->sim, x->cnode);
-	x->s = synack_sim_stack(x->sim, x->snode);
-	synack_ladder_set_columns(x->lad, x->cnode, raw_col == C ? "raw client" : "client", x->snode,
-	                          raw_col == S ? "raw server" : "server");
-	struct synack_sim_hooks hooks;
-	synack_ladder_sim_hooks(x->lad, &hooks);
-	synack_sim_set_hooks(x->sim, &hooks);
-	assert_int_equal(synack_sim_link(x->sim, x->cnode, x->snode, &link10ms, &link10ms), 0);
-}
 
 /* TCP segments that column col put on the link at or after t0. */
 static size_t segs_since(const struct scn *x, int col, synack_time_t t0, const struct synack_ladder_seg **out,
@@ -194,7 +106,7 @@ static void estab_init(struct estab *e)
 /* The attacker sends a segment that claims to come from the client. */
 static void attack(struct estab *e, uint8_t flags, uint32_t seq, uint32_t ack, const void *data, uint32_t len)
 {
-	inject(e->x.sim, e->atk, CLIENT_ADDR, SERVER_ADDR, e->cport, 80, flags, seq, ack, data, len);
+	scn_inject(e->x.sim, e->atk, CLIENT_ADDR, SERVER_ADDR, e->cport, 80, flags, seq, ack, data, len);
 }
 
 /* The segment is an ACK <SEQ=SND.NXT><ACK=RCV.NXT> from the server. */
@@ -520,7 +432,7 @@ struct syn_sent {
 
 static void syn_sent_init(struct syn_sent *k)
 {
-	scn_init_raw(&k->x, S, &k->cap, no_ts);
+	scn_init_ex(&k->x, 11, &link10ms, &link10ms, no_ts, S, &k->cap);
 	k->c = synack_socket(k->x.c);
 	assert_int_equal(synack_connect(k->x.c, k->c, SERVER_ADDR, 80, 0), -EINPROGRESS);
 	scn_run_for(&k->x, SYNACK_MS(15));
@@ -532,7 +444,7 @@ static void syn_sent_init(struct syn_sent *k)
 
 static void to_client(struct syn_sent *k, uint8_t flags, uint32_t seq, uint32_t ack)
 {
-	inject(k->x.sim, k->x.snode, SERVER_ADDR, CLIENT_ADDR, 80, k->cport, flags, seq, ack, NULL, 0);
+	scn_inject(k->x.sim, k->x.snode, SERVER_ADDR, CLIENT_ADDR, 80, k->cport, flags, seq, ack, NULL, 0);
 }
 
 /* The right SYN+ACK still completes the handshake. */
@@ -699,7 +611,7 @@ static void test_H11_server_synrcvd_rst_returns_to_listen(void **state)
 	(void)state;
 	struct scn x;
 	struct rawcap cap;
-	scn_init_raw(&x, C, &cap, no_ts);
+	scn_init_ex(&x, 11, &link10ms, &link10ms, no_ts, C, &cap);
 	struct synack_config cfg;
 	synack_config_default(&cfg);
 	cfg.addr = CLIENT2_ADDR;
@@ -715,7 +627,7 @@ static void test_H11_server_synrcvd_rst_returns_to_listen(void **state)
 	assert_int_equal(synack_bind(x.s, l, 0, 80), 0);
 	assert_int_equal(synack_listen(x.s, l, 8), 0);
 	/* The old duplicate SYN, seq 90 as in the figure. */
-	inject(x.sim, x.cnode, CLIENT_ADDR, SERVER_ADDR, 40000, 80, SYNACK_TCP_SYN, 90, 0, NULL, 0);
+	scn_inject(x.sim, x.cnode, CLIENT_ADDR, SERVER_ADDR, 40000, 80, SYNACK_TCP_SYN, 90, 0, NULL, 0);
 	scn_run_for(&x, SYNACK_MS(30));
 	assert_int_equal(cap.n, 1);
 	const struct synack_tcp_seg *sa = &cap.p[0].seg;
@@ -723,7 +635,7 @@ static void test_H11_server_synrcvd_rst_returns_to_listen(void **state)
 	assert_int_equal(sa->ack, 91);
 	assert_int_equal(scn_conns_held(x.s), 2); /* listener + the request */
 	/* The client never sent that SYN: <SEQ=91><CTL=RST>. */
-	inject(x.sim, x.cnode, CLIENT_ADDR, SERVER_ADDR, 40000, 80, SYNACK_TCP_RST, sa->ack, 0, NULL, 0);
+	scn_inject(x.sim, x.cnode, CLIENT_ADDR, SERVER_ADDR, 40000, 80, SYNACK_TCP_RST, sa->ack, 0, NULL, 0);
 	scn_run_for(&x, SYNACK_MS(30));
 	char st[256];
 	scn_states(&x, S, st, sizeof(st));
