@@ -20,15 +20,16 @@
 
 struct synack_stack;
 struct tcb;
+struct sk_common;
 
 /* The TCP part of the stack (one per stack). */
 struct tcp_tables {
 	struct tcb *pool;           /* max_sockets entries */
 	uint8_t *bufmem;            /* max_sockets * (rmem + wmem) bytes */
 	struct tcb *free;           /* free list */
-	struct tcb **ehash;         /* connected 4-tuples */
+	struct sk_common **ehash;   /* 4-tuples: connections, requests, TIME_WAIT entries */
 	struct tcb **bhash;         /* local ports: every socket holding one */
-	struct tcb **lhash;         /* listeners by port: a SYN never walks a port's connections */
+	struct sk_common **lhash;   /* listeners by port: a SYN never walks a port's connections */
 	uint32_t hmask;             /* ehash/bhash size - 1 */
 	struct siphash_key hash_key, isn_key, port_key;
 	struct tcb *ev_head;        /* sockets whose readiness may have changed */

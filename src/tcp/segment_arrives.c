@@ -125,7 +125,7 @@ static bool check_ack(struct synack_stack *st, struct tcb *t, const struct synac
 		return false;
 	if (t->state == SYNACK_SYN_RCVD) {
 		if (!seq_gt(seg->ack, t->snd_una) || seq_gt(seg->ack, t->snd_nxt)) {
-			struct synack_ipv4 ip = {.src = t->raddr, .dst = t->laddr};
+			struct synack_ipv4 ip = {.src = t->sk.raddr, .dst = t->sk.laddr};
 			tcp_reset_reply(st, &ip, seg); /* <SEQ=SEG.ACK><CTL=RST> */
 			return false;
 		}

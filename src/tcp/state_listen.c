@@ -33,7 +33,7 @@ static struct tcb *new_child(struct synack_stack *st, struct tcb *l, const struc
 	c->flags |= TF_PASSIVE | (l->flags & TF_NODELAY);
 	c->state = SYNACK_LISTEN; /* its trace starts where the RFC's diagram does */
 	tcp_negotiate(st, c, seg);
-	tcb_hash(st, c);
+	sk_hash(st, &c->sk);
 	l->synq_len++;
 	return c;
 }

@@ -8,7 +8,7 @@ void tcp_input_syn_sent(struct synack_stack *st, struct tcb *t, const struct syn
 	/* First: an ACK must acknowledge our SYN and nothing beyond it. */
 	if (has_ack && (seq_leq(seg->ack, t->iss) || seq_gt(seg->ack, t->snd_nxt))) {
 		if (!(seg->flags & SYNACK_TCP_RST)) {
-			struct synack_ipv4 ip = {.src = t->raddr, .dst = t->laddr};
+			struct synack_ipv4 ip = {.src = t->sk.raddr, .dst = t->sk.laddr};
 			tcp_reset_reply(st, &ip, seg); /* <SEQ=SEG.ACK><CTL=RST>: an old duplicate (H11) */
 		}
 		return;

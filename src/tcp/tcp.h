@@ -12,15 +12,26 @@
 #include "tcp/rtt.h"
 #include "wire/seq.h"
 
+/* Three sizes of state share the 4-tuple hash: a full connection (struct
+ * tcb), a compact request entry for a half-open passive connection (struct
+ * reqsk, SYN_RCVD) and a compact TIME_WAIT entry.  Each starts with this
+ * header, so one lookup finds whichever holds the 4-tuple. */
+enum sk_kind { SK_TCB, SK_REQ, SK_TW };
+
+struct sk_common {
+	struct sk_common *hnext;    /* 4-tuple hash chain (a listener: the listener hash chain) */
+	uint32_t laddr, raddr;
+	uint16_t lport, rport;
+	uint8_t kind;               /* enum sk_kind */
+};
+
 /* The transmission control block of RFC 9293 3.3.1, one per connection or
  * listener.  Connections live in a fixed pool; `sock` is the pool index. */
 struct tcb {
 	/* identity and tables */
-	uint32_t laddr, raddr;
-	uint16_t lport, rport;
+	struct sk_common sk;        /* first: a hash chain entry converts back with sk_tcb() */
 	enum synack_tcp_state state;
 	int sock;                   /* pool index == socket handle */
-	struct tcb *hnext;          /* 4-tuple hash chain (connected), or listener hash chain */
 	struct tcb *bnext;          /* bound-port chain (every tcb with a local port) */
 	struct tcb **bpprev;        /* ... and the link pointing at us: O(1) unbind */
 	struct tcb *parent;         /* passive open: the listener, until accepted */
@@ -89,6 +100,11 @@ struct tcb {
 #define TF_FIN_SENT 0x20000  /* our FIN went out: it occupies sequence snd_max - 1 */
 #define TF_IN_LHASH 0x40000  /* in the listener hash */
 
+static inline struct tcb *sk_tcb(struct sk_common *sk)
+{
+	return container_of(sk, struct tcb, sk);
+}
+
 static inline bool tcb_has(const struct tcb *t, uint32_t f)
 {
 	return (t->flags & f) != 0;
@@ -100,10 +116,12 @@ void tcp_tables_free(struct synack_stack *st);
 struct tcb *tcb_alloc(struct synack_stack *st);
 void tcb_free(struct synack_stack *st, struct tcb *t); /* unhashes, cancels timer, returns to pool */
 struct tcb *tcb_from_sock(const struct synack_stack *st, int sock);
-void tcb_hash(struct synack_stack *st, struct tcb *t);
-void tcb_unhash(struct synack_stack *st, struct tcb *t);
+void sk_hash(struct synack_stack *st, struct sk_common *sk);
+void sk_unhash(struct synack_stack *st, struct sk_common *sk);
+/* Whatever holds the 4-tuple: a connection, a request or a TIME_WAIT entry. */
+struct sk_common *sk_lookup(struct synack_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
+                            uint16_t rport);
 void tcb_bind_port(struct synack_stack *st, struct tcb *t, uint16_t port);
-struct tcb *tcb_lookup(struct synack_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport);
 struct tcb *tcb_lookup_listener(struct synack_stack *st, uint16_t lport);
 void tcb_listen_hash(struct synack_stack *st, struct tcb *t);
 bool tcb_port_in_use(struct synack_stack *st, uint16_t port);

@@ -29,8 +29,9 @@ void tcp_input(struct synack_stack *st, const struct synack_ipv4 *ip, const uint
 		stack_drop(st, SYNACK_CTR_SynackTcpInNoSocket, pkt, len);
 		return;
 	}
-	struct tcb *t = tcb_lookup(st, ip->dst, seg.dport, ip->src, seg.sport);
-	if (t) {
+	struct sk_common *sk = sk_lookup(st, ip->dst, seg.dport, ip->src, seg.sport);
+	if (sk) {
+		struct tcb *t = sk_tcb(sk);
 		if (t->state == SYNACK_SYN_SENT)
 			tcp_input_syn_sent(st, t, &seg);
 		else

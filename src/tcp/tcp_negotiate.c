@@ -56,10 +56,10 @@ void tcp_negotiate(struct synack_stack *st, struct tcb *t, const struct synack_t
 void tcp_conn_init(struct synack_stack *st, struct tcb *t, uint32_t laddr, uint16_t lport, uint32_t raddr,
                    uint16_t rport)
 {
-	t->laddr = laddr;
-	t->lport = lport;
-	t->raddr = raddr;
-	t->rport = rport;
+	t->sk.laddr = laddr;
+	t->sk.lport = lport;
+	t->sk.raddr = raddr;
+	t->sk.rport = rport;
 	t->iss = tcp_isn(st, laddr, lport, raddr, rport);
 	t->snd_una = t->snd_nxt = t->snd_max = t->iss;
 	t->rcv_wscale = st->cfg.window_scaling ? tcp_choose_wscale(st->cfg.rmem) : 0;

@@ -50,8 +50,8 @@ static void tcp_xmit(struct synack_stack *st, struct tcb *t, uint8_t flags, uint
 {
 	struct synack_tcp_seg s;
 	memset(&s, 0, sizeof(s));
-	s.sport = t->lport;
-	s.dport = t->rport;
+	s.sport = t->sk.lport;
+	s.dport = t->sk.rport;
 	s.seq = seq;
 	s.flags = flags;
 	if (flags & SYNACK_TCP_ACK)
@@ -83,8 +83,8 @@ static void tcp_xmit(struct synack_stack *st, struct tcb *t, uint8_t flags, uint
 		s.payload_len = len;
 	}
 	struct synack_ipv4 ip;
-	stack_ip_out(st, &ip, t->raddr, SYNACK_IPPROTO_TCP);
-	ip.src = t->laddr;
+	stack_ip_out(st, &ip, t->sk.raddr, SYNACK_IPPROTO_TCP);
+	ip.src = t->sk.laddr;
 	size_t n = synack_tcp_build(st->txbuf, sizeof(st->txbuf), &ip, &s);
 	if (n == 0)
 		return;

@@ -28,7 +28,7 @@ int synack_bind(struct synack_stack *st, int sock, uint32_t addr, uint16_t port)
 	struct tcb *t = tcb_from_sock(st, sock);
 	if (!t)
 		return -EBADF;
-	if (t->state != SYNACK_CLOSED || t->lport != 0)
+	if (t->state != SYNACK_CLOSED || t->sk.lport != 0)
 		return -EINVAL;
 	if (addr != 0 && addr != st->cfg.addr)
 		return -EADDRNOTAVAIL;
@@ -43,7 +43,7 @@ int synack_bind(struct synack_stack *st, int sock, uint32_t addr, uint16_t port)
 	} else if (tcb_port_in_use(st, port)) {
 		return -EADDRINUSE;
 	}
-	t->laddr = st->cfg.addr;
+	t->sk.laddr = st->cfg.addr;
 	tcb_bind_port(st, t, port);
 	return 0;
 }
@@ -55,7 +55,7 @@ int synack_listen(struct synack_stack *st, int sock, int backlog)
 		return -EBADF;
 	if (t->state != SYNACK_CLOSED && t->state != SYNACK_LISTEN)
 		return -EINVAL;
-	if (t->lport == 0) {
+	if (t->sk.lport == 0) {
 		int e = synack_bind(st, sock, 0, 0);
 		if (e)
 			return e;
@@ -86,9 +86,9 @@ int synack_accept(struct synack_stack *st, int sock, uint32_t *peer_addr, uint16
 	c->parent = NULL;
 	c->flags = (c->flags & ~(uint32_t)TF_IN_AQ) | TF_USER;
 	if (peer_addr)
-		*peer_addr = c->raddr;
+		*peer_addr = c->sk.raddr;
 	if (peer_port)
-		*peer_port = c->rport;
+		*peer_port = c->sk.rport;
 	return c->sock;
 }
 
@@ -106,17 +106,17 @@ int synack_connect(struct synack_stack *st, int sock, uint32_t addr, uint16_t po
 	if (addr == 0 || port == 0 || addr == 0xffffffffu)
 		return -EINVAL;
 	stack_set_now(st, now);
-	uint16_t lport = t->lport;
+	uint16_t lport = t->sk.lport;
 	if (lport == 0) {
 		int e = tcb_pick_port(st, addr, port, &lport);
 		if (e)
 			return e;
 		tcb_bind_port(st, t, lport);
-	} else if (tcb_lookup(st, st->cfg.addr, lport, addr, port)) {
+	} else if (sk_lookup(st, st->cfg.addr, lport, addr, port)) {
 		return -EADDRNOTAVAIL;
 	}
 	tcp_conn_init(st, t, st->cfg.addr, lport, addr, port);
-	tcb_hash(st, t);
+	sk_hash(st, &t->sk);
 	CTR_INC(st, TcpActiveOpens);
 	tcb_set_state(st, t, SYNACK_SYN_SENT);
 	t->rtt_start = st->now;
@@ -366,10 +366,10 @@ static void fill_info(const struct tcb *t, uint32_t rto_max_us, struct synack_so
 {
 	memset(o, 0, sizeof(*o));
 	o->state = t->state;
-	o->laddr = t->laddr;
-	o->raddr = t->raddr;
-	o->lport = t->lport;
-	o->rport = t->rport;
+	o->laddr = t->sk.laddr;
+	o->raddr = t->sk.raddr;
+	o->lport = t->sk.lport;
+	o->rport = t->sk.rport;
 	if (t->state == SYNACK_LISTEN) {
 		o->recv_q = t->aq_len;
 		o->send_q = t->backlog;

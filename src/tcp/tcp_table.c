@@ -25,9 +25,9 @@ int tcp_tables_init(struct synack_stack *st)
 	tt->pool = calloc(n, sizeof(struct tcb));
 	/* One allocation for every buffer: untouched pages cost no memory. */
 	tt->bufmem = calloc(n, per);
-	tt->ehash = calloc(hsize, sizeof(struct tcb *));
+	tt->ehash = calloc(hsize, sizeof(struct sk_common *));
 	tt->bhash = calloc(hsize, sizeof(struct tcb *));
-	tt->lhash = calloc(hsize, sizeof(struct tcb *));
+	tt->lhash = calloc(hsize, sizeof(struct sk_common *));
 	if (!tt->pool || !tt->bufmem || !tt->ehash || !tt->bhash || !tt->lhash) {
 		tcp_tables_free(st);
 		return -ENOMEM;
@@ -67,6 +67,7 @@ struct tcb *tcb_alloc(struct synack_stack *st)
 	int sock = t->sock;
 	memset(t, 0, sizeof(*t));
 	t->sock = sock;
+	t->sk.kind = SK_TCB;
 	t->state = SYNACK_CLOSED;
 	t->rexmit_at = t->linger_at = SYNACK_TIME_NEVER;
 	t->timer.fire = tcp_timer_fire;
@@ -78,48 +79,57 @@ struct tcb *tcb_alloc(struct synack_stack *st)
 	return t;
 }
 
-static struct tcb **bucket_of(struct synack_stack *st, struct tcb **table, uint32_t laddr, uint16_t lport,
-                              uint32_t raddr, uint16_t rport)
+static uint32_t bucket_index(struct synack_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
+                             uint16_t rport)
 {
 	uint64_t h = siphash24_u32x4(&st->tcp.hash_key, laddr, raddr, ((uint32_t)lport << 16) | rport, 0);
-	return &table[h & st->tcp.hmask];
+	return (uint32_t)h & st->tcp.hmask;
+}
+
+static struct sk_common **ebucket(struct synack_stack *st, const struct sk_common *k)
+{
+	return &st->tcp.ehash[bucket_index(st, k->laddr, k->lport, k->raddr, k->rport)];
 }
 
 static struct tcb **port_bucket(struct synack_stack *st, uint16_t port)
 {
-	return bucket_of(st, st->tcp.bhash, 0, port, 0, 0);
+	return &st->tcp.bhash[bucket_index(st, 0, port, 0, 0)];
 }
 
-static void chain_remove(struct tcb **head, struct tcb *t, size_t link_off)
+static struct sk_common **listen_bucket(struct synack_stack *st, uint16_t port)
 {
-	for (struct tcb **pp = head; *pp; pp = (struct tcb **)(void *)((char *)*pp + link_off)) {
-		if (*pp == t) {
-			*pp = *(struct tcb **)(void *)((char *)t + link_off);
+	return &st->tcp.lhash[bucket_index(st, 0, port, 0, 0)];
+}
+
+static void chain_remove(struct sk_common **pp, struct sk_common *sk)
+{
+	for (; *pp; pp = &(*pp)->hnext) {
+		if (*pp == sk) {
+			*pp = sk->hnext;
+			sk->hnext = NULL;
 			return;
 		}
 	}
 }
 
-void tcb_hash(struct synack_stack *st, struct tcb *t)
+void sk_hash(struct synack_stack *st, struct sk_common *sk)
 {
-	struct tcb **b = bucket_of(st, st->tcp.ehash, t->laddr, t->lport, t->raddr, t->rport);
-	t->hnext = *b;
-	*b = t;
+	struct sk_common **b = ebucket(st, sk);
+	sk->hnext = *b;
+	*b = sk;
 }
 
-void tcb_unhash(struct synack_stack *st, struct tcb *t)
+void sk_unhash(struct synack_stack *st, struct sk_common *sk)
 {
-	if (t->rport == 0)
+	if (sk->rport == 0)
 		return;
-	chain_remove(bucket_of(st, st->tcp.ehash, t->laddr, t->lport, t->raddr, t->rport), t,
-	             offsetof(struct tcb, hnext));
-	t->hnext = NULL;
+	chain_remove(ebucket(st, sk), sk);
 }
 
 void tcb_bind_port(struct synack_stack *st, struct tcb *t, uint16_t port)
 {
 	struct tcb **b = port_bucket(st, port);
-	t->lport = port;
+	t->sk.lport = port;
 	t->bnext = *b;
 	if (*b)
 		(*b)->bpprev = &t->bnext;
@@ -142,9 +152,9 @@ void tcb_listen_hash(struct synack_stack *st, struct tcb *t)
 {
 	if (tcb_has(t, TF_IN_LHASH))
 		return;
-	struct tcb **b = bucket_of(st, st->tcp.lhash, 0, t->lport, 0, 0);
-	t->hnext = *b;
-	*b = t;
+	struct sk_common **b = listen_bucket(st, t->sk.lport);
+	t->sk.hnext = *b;
+	*b = &t->sk;
 	t->flags |= TF_IN_LHASH;
 }
 
@@ -152,8 +162,7 @@ static void tcb_listen_unhash(struct synack_stack *st, struct tcb *t)
 {
 	if (!tcb_has(t, TF_IN_LHASH))
 		return;
-	chain_remove(bucket_of(st, st->tcp.lhash, 0, t->lport, 0, 0), t, offsetof(struct tcb, hnext));
-	t->hnext = NULL;
+	chain_remove(listen_bucket(st, t->sk.lport), &t->sk);
 	t->flags &= ~(uint32_t)TF_IN_LHASH;
 }
 
@@ -162,7 +171,7 @@ void tcb_free(struct synack_stack *st, struct tcb *t)
 	if (tcb_has(t, TF_FREE))
 		return;
 	stack_timer_cancel(st, &t->timer);
-	tcb_unhash(st, t);
+	sk_unhash(st, &t->sk);
 	tcb_listen_unhash(st, t);
 	tcb_unbind_port(t);
 	if (tcb_has(t, TF_EV_PENDING)) {
@@ -188,26 +197,29 @@ struct tcb *tcb_from_sock(const struct synack_stack *st, int sock)
 	return t;
 }
 
-struct tcb *tcb_lookup(struct synack_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport)
+struct sk_common *sk_lookup(struct synack_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
+                            uint16_t rport)
 {
-	for (struct tcb *t = *bucket_of(st, st->tcp.ehash, laddr, lport, raddr, rport); t; t = t->hnext)
-		if (t->lport == lport && t->rport == rport && t->raddr == raddr && t->laddr == laddr)
-			return t;
+	for (struct sk_common *sk = st->tcp.ehash[bucket_index(st, laddr, lport, raddr, rport)]; sk; sk = sk->hnext)
+		if (sk->lport == lport && sk->rport == rport && sk->raddr == raddr && sk->laddr == laddr)
+			return sk;
 	return NULL;
 }
 
 struct tcb *tcb_lookup_listener(struct synack_stack *st, uint16_t lport)
 {
-	for (struct tcb *t = *bucket_of(st, st->tcp.lhash, 0, lport, 0, 0); t; t = t->hnext)
-		if (t->lport == lport && t->state == SYNACK_LISTEN)
+	for (struct sk_common *sk = *listen_bucket(st, lport); sk; sk = sk->hnext) {
+		struct tcb *t = sk_tcb(sk);
+		if (sk->lport == lport && t->state == SYNACK_LISTEN)
 			return t;
+	}
 	return NULL;
 }
 
 bool tcb_port_in_use(struct synack_stack *st, uint16_t port)
 {
 	for (struct tcb *t = *port_bucket(st, port); t; t = t->bnext)
-		if (t->lport == port)
+		if (t->sk.lport == port)
 			return true;
 	return false;
 }
@@ -217,9 +229,9 @@ bool tcb_port_in_use(struct synack_stack *st, uint16_t port)
 static bool port_usable(struct synack_stack *st, uint16_t port, uint32_t raddr, uint16_t rport)
 {
 	for (struct tcb *t = *port_bucket(st, port); t; t = t->bnext) {
-		if (t->lport != port)
+		if (t->sk.lport != port)
 			continue;
-		if (t->rport == 0 || (t->raddr == raddr && t->rport == rport))
+		if (t->sk.rport == 0 || (t->sk.raddr == raddr && t->sk.rport == rport))
 			return false;
 	}
 	return true;
@@ -262,8 +274,8 @@ void tcb_set_state(struct synack_stack *st, struct tcb *t, enum synack_tcp_state
 	if ((old == SYNACK_SYN_SENT || old == SYNACK_SYN_RCVD) && (s == SYNACK_CLOSED || s == SYNACK_LISTEN))
 		CTR_INC(st, TcpAttemptFails);
 	struct synack_trace ev = {.kind = SYNACK_TRACE_STATE, .sock = tcb_has(t, TF_USER) ? t->sock : -1,
-	                          .old_state = old, .new_state = s, .laddr = t->laddr, .raddr = t->raddr,
-	                          .lport = t->lport, .rport = t->rport};
+	                          .old_state = old, .new_state = s, .laddr = t->sk.laddr, .raddr = t->sk.raddr,
+	                          .lport = t->sk.lport, .rport = t->sk.rport};
 	stack_trace(st, &ev);
 	tcb_notify(st, t);
 }
@@ -323,7 +335,7 @@ void tcb_close(struct synack_stack *st, struct tcb *t, int err)
 	tcb_set_state(st, t, SYNACK_CLOSED);
 	t->rexmit_at = t->linger_at = SYNACK_TIME_NEVER;
 	stack_timer_cancel(st, &t->timer);
-	tcb_unhash(st, t);
+	sk_unhash(st, &t->sk);
 	tcb_listen_unhash(st, t);
 	if (!tcb_has(t, TF_USER))
 		tcb_free(st, t);
