@@ -28,6 +28,9 @@ void synack_config_default(struct synack_config *cfg)
 	cfg->rto_max_ms = 120000;
 	cfg->invalid_ratelimit_ms = 500;
 	cfg->max_syn_backlog = 2048; /* Linux sizes it from memory: 2048 on a 24 GiB machine */
+	cfg->syncookies = 1;           /* Linux tcp_syncookies = 1 */
+	cfg->abort_on_overflow = false; /* Linux tcp_abort_on_overflow = 0 */
+	cfg->syn_rate_per_src = 0;
 	cfg->somaxconn = 4096;
 	cfg->ip_local_port_range[0] = 32768;
 	cfg->ip_local_port_range[1] = 60999;
@@ -48,6 +51,8 @@ static int config_check(const struct synack_config *cfg)
 		return -EINVAL;
 	/* Buffers must hold a segment and fit a 30-bit scaled window (RFC 7323 2.3). */
 	if (cfg->rmem < 1024 || cfg->wmem < 1024 || cfg->rmem > (1u << 30) || cfg->wmem > (1u << 30))
+		return -EINVAL;
+	if (cfg->syncookies > 2 || cfg->max_syn_backlog == 0 || cfg->max_syn_backlog > (1u << 24))
 		return -EINVAL;
 	if (cfg->ip_local_port_range[0] == 0 || cfg->ip_local_port_range[0] > cfg->ip_local_port_range[1])
 		return -EINVAL;

@@ -21,6 +21,21 @@
 struct synack_stack;
 struct tcb;
 struct sk_common;
+struct reqsk;
+
+/* A timer owned by some protocol object; fire runs when it expires. */
+struct stack_timer {
+	struct wheel_timer wt;
+	void (*fire)(struct synack_stack *st, struct stack_timer *t);
+};
+
+/* One slot of the per-source SYN rate table. */
+struct syn_rate {
+	uint32_t addr;
+	uint32_t start_ms;          /* start of its one-second window */
+	uint32_t count;             /* SYNs in that window */
+};
+#define SYN_RATE_SLOTS 1024
 
 /* The TCP part of the stack (one per stack). */
 struct tcp_tables {
@@ -33,14 +48,19 @@ struct tcp_tables {
 	uint32_t hmask;             /* ehash/bhash size - 1 */
 	struct siphash_key hash_key, isn_key, port_key;
 	struct tcb *ev_head;        /* sockets whose readiness may have changed */
+	/* request entries: pool, free list (index + 1), one timer FIFO per
+	 * SYN+ACK backoff level (every entry of a level has the same timeout,
+	 * so each FIFO is in deadline order) and one wheel slot for them all */
+	struct reqsk *reqs;
+	uint32_t req_free;
+	uint32_t (*req_fifo)[2];    /* [level] = {head, tail} */
+	struct stack_timer req_timer;
+	synack_time_t req_timer_at; /* when req_timer is armed for */
+	struct siphash_key cookie_key;
+	struct syn_rate *syn_rate;  /* per-source SYN counts (syn_rate_per_src) */
 	uint32_t port_hint;         /* RFC 6056 algorithm 3's per-destination counter stand-in */
 };
 
-/* A timer owned by some protocol object; fire runs when it expires. */
-struct stack_timer {
-	struct wheel_timer wt;
-	void (*fire)(struct synack_stack *st, struct stack_timer *t);
-};
 
 struct synack_stack {
 	struct synack_config cfg;

@@ -118,7 +118,10 @@ static void test_H13_duplicate_syn_in_syn_rcvd_resends_synack(void **state)
 	assert_int_equal(b->flags, SYNACK_TCP_SYN | SYNACK_TCP_ACK);
 	assert_int_equal(a->seq, b->seq); /* the same SYN+ACK again: same ISN, same request */
 	assert_int_equal(b->ack, 78);
-	assert_int_equal(synack_get_counters(x.s)->TcpPassiveOpens, 1);
+	assert_int_equal(scn_conns_held(x.s), 2); /* the listener and one request */
+	/* Linux counts a passive open when the handshake completes (the child
+	 * is created), not per SYN. */
+	assert_int_equal(synack_get_counters(x.s)->TcpPassiveOpens, 0);
 	scn_free(&x);
 }
 

@@ -60,9 +60,16 @@ extern "C" {
 	X(TcpExtTCPSYNChallenge, "SYNs on synchronized connections answered by a challenge ACK") \
 	X(TcpExtTCPACKSkippedChallenge, "challenge ACKs not sent because of the rate limit")   \
 	X(TcpExtTCPACKSkippedSeq, "ACKs to out-of-window segments not sent (rate limit)")      \
+	X(TcpExtTCPACKSkippedSynRecv, "SYN+ACKs to a request's stray segments not sent (rate limit)") \
 	X(TcpExtListenOverflows, "SYNs or completing ACKs dropped: accept queue full")         \
 	X(TcpExtListenDrops, "segments a listener dropped, for any reason")                    \
-	X(TcpExtTCPReqQFullDrop, "SYNs dropped: SYN queue full")                               \
+	X(TcpExtTCPReqQFullDrop, "SYNs dropped: SYN queue full and cookies off")               \
+	X(TcpExtTCPReqQFullDoCookies, "SYNs answered with a cookie (queue full, or syncookies=2)") \
+	X(TcpExtSyncookiesSent, "SYN+ACKs sent carrying a SYN cookie")                         \
+	X(TcpExtSyncookiesRecv, "ACKs with a valid SYN cookie (a connection was made)")        \
+	X(TcpExtSyncookiesFailed, "ACKs with an invalid or stale SYN cookie")                  \
+	X(SynackTcpReqTimeouts, "half-open requests dropped after synack_retries SYN+ACKs")     \
+	X(SynackTcpSynRateLimited, "SYNs dropped by the per-source rate limit (syn_rate_per_src)") \
 	X(TcpExtTCPOFOQueue, "segments queued out of order")                                   \
 	X(TcpExtTCPOFODrop, "out-of-order segments dropped: no room to track them")            \
 	X(TcpExtTCPWinProbe, "zero-window probes sent")                                        \

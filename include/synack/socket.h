@@ -65,6 +65,7 @@ struct synack_sockinfo {
 	uint16_t lport, rport;
 	uint32_t recv_q;         /* unread bytes (listener: connections waiting in accept queue) */
 	uint32_t send_q;         /* unacknowledged + unsent bytes (listener: backlog) */
+	uint32_t synq_len;       /* listener: half-open requests in its SYN queue */
 	uint64_t timer_at;       /* when the connection's timer fires, or UINT64_MAX */
 	uint32_t rto_us, srtt_us;
 	uint32_t snd_mss;
@@ -78,7 +79,8 @@ struct synack_sockinfo {
 int synack_sockinfo(const struct synack_stack *st, int sock, struct synack_sockinfo *out);
 
 /* Iterates over every connection the stack holds, including ones with no
- * handle (not yet accepted, or closed by the application but still closing).
+ * handle (half-open requests in SYN_RCVD, not yet accepted, or closed by the
+ * application but still closing).
  * fn gets the handle (-1 if none).  Returns how many were visited. */
 typedef void (*synack_sock_visit_fn)(void *ctx, int sock, const struct synack_sockinfo *info);
 size_t synack_sock_foreach(const struct synack_stack *st, synack_sock_visit_fn fn, void *ctx);

@@ -53,7 +53,12 @@ struct synack_config {
 	uint32_t rto_min_ms;        /* Linux TCP_RTO_MIN (200 ms) */
 	uint32_t rto_max_ms;        /* Linux TCP_RTO_MAX (120 s) */
 	uint32_t invalid_ratelimit_ms; /* tcp_invalid_ratelimit (500 ms): challenge ACKs per connection */
-	uint32_t max_syn_backlog;   /* tcp_max_syn_backlog (2048): half-open connections per listener */
+	uint32_t max_syn_backlog;   /* tcp_max_syn_backlog (2048): half-open requests per listener,
+	                             * and the size of the stack's pool of request entries */
+	uint8_t syncookies;         /* tcp_syncookies (1): 0 never, 1 when the SYN queue is full, 2 always */
+	bool abort_on_overflow;     /* tcp_abort_on_overflow (0): RST, not silence, when the accept queue is full */
+	uint32_t syn_rate_per_src;  /* SYNs a listener takes from one source address per second
+	                             * before dropping them (0: no limit; Linux needs iptables for this) */
 	uint32_t somaxconn;         /* net.core.somaxconn (4096): cap on listen() backlog */
 	uint16_t ip_local_port_range[2]; /* ip_local_port_range (32768 60999) */
 	bool timestamps;            /* tcp_timestamps (1) */
@@ -90,6 +95,7 @@ enum synack_trace_kind {
 	SYNACK_TRACE_DROP,        /* an input packet dropped; counter says why */
 	SYNACK_TRACE_ECHO_REPLY,  /* an ICMP echo reply arrived for us */
 	SYNACK_TRACE_STATE,       /* a connection changed state */
+	SYNACK_TRACE_QUEUE,       /* a listener's SYN queue or accept queue changed length */
 };
 
 struct synack_trace {
@@ -100,10 +106,12 @@ struct synack_trace {
 	enum synack_counter_id counter; /* DROP: the counter that was bumped for it */
 	uint32_t peer;            /* ECHO_REPLY: who answered */
 	uint16_t echo_id, echo_seq; /* ECHO_REPLY */
-	int sock;                 /* STATE: the socket handle, or -1 if the connection has none */
+	int sock;                 /* STATE: the socket handle, or -1 if the connection has none;
+	                           * QUEUE: the listener's handle */
 	enum synack_tcp_state old_state, new_state; /* STATE */
-	uint32_t laddr, raddr;    /* STATE: the connection's 4-tuple */
+	uint32_t laddr, raddr;    /* STATE: the connection's 4-tuple (QUEUE: the listener's address and port) */
 	uint16_t lport, rport;
+	uint32_t synq_len, acceptq_len, backlog; /* QUEUE: the listener's queues after the change */
 };
 
 struct synack_hooks {

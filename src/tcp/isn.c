@@ -14,3 +14,11 @@ uint32_t tcp_isn(struct synack_stack *st, uint32_t laddr, uint16_t lport, uint32
 	uint32_t m = (uint32_t)(st->now / 4u);
 	return (uint32_t)f + m;
 }
+
+/* RFC 7323 5.4 / Linux (secure_tcp_ts_off): a per-address-pair offset, so one
+ * pair's clock stays monotonic across incarnations while revealing nothing
+ * else.  Recomputable, so request entries and SYN cookies need not store it. */
+uint32_t tcp_ts_offset(const struct synack_stack *st, uint32_t laddr, uint32_t raddr)
+{
+	return (uint32_t)siphash24_u32x4(&st->tcp.isn_key, laddr, raddr, 0, 1);
+}

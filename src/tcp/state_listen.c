@@ -1,41 +1,103 @@
-/* LISTEN (RFC 9293 3.10.7.2): a SYN makes a new connection in SYN_RCVD and
- * a SYN+ACK; an ACK for nothing gets a reset; a RST is ignored. */
+/* LISTEN (RFC 9293 3.10.7.2): a SYN makes a request entry and a SYN+ACK (or,
+ * when the SYN queue is full, a SYN cookie and no state at all); an ACK for
+ * nothing gets a reset unless it carries a valid cookie; a RST is ignored.
+ * The checks and counters follow Linux's tcp_conn_request. */
 #include "tcp/tcp.h"
 
-/* Linux's test (sk_acceptq_is_full): the queue is full only when it holds
- * MORE than backlog connections, so listen(fd, N) accepts N + 1. */
-static bool accept_queue_full(const struct tcb *l)
+/* Linux's TCP_SYNCOOKIE_VALID: ACKs are checked for cookies only while
+ * cookies sent in the last two minutes may still come back, so an attacker
+ * cannot guess at cookies when none were sent. */
+#define COOKIE_VALID SYNACK_SEC(120)
+
+/* SPEC L05: at most syn_rate_per_src SYNs per source address per second.
+ * One slot per hash bucket (keyed, so sources cannot be aimed at a slot); a
+ * new source takes over a slot, which errs on the side of letting SYNs in. */
+static bool syn_rate_limited(struct synack_stack *st, uint32_t src)
 {
-	return l->aq_len > l->backlog;
+	if (st->cfg.syn_rate_per_src == 0)
+		return false;
+	uint32_t h = (uint32_t)siphash24_u32x4(&st->tcp.hash_key, src, 0, 0, 2) % SYN_RATE_SLOTS;
+	struct syn_rate *s = &st->tcp.syn_rate[h];
+	uint32_t now_ms = (uint32_t)(st->now / 1000u);
+	if (s->addr != src || s->count == 0 || now_ms - s->start_ms >= 1000u) {
+		s->addr = src;
+		s->start_ms = now_ms;
+		s->count = 0;
+	}
+	return ++s->count > st->cfg.syn_rate_per_src;
 }
 
-static struct tcb *new_child(struct synack_stack *st, struct tcb *l, const struct synack_ipv4 *ip,
-                             const struct synack_tcp_seg *seg)
+static void send_cookie(struct synack_stack *st, struct tcb *l, const struct synack_ipv4 *ip,
+                        const struct synack_tcp_seg *seg)
 {
-	if (accept_queue_full(l)) {
+	struct reqsk r;
+	uint32_t tsval;
+	tcp_req_from_syn(st, &r, ip, seg);
+	tcp_cookie_make(st, &r, &tsval);
+	tcp_send_synack(st, &r, tsval);
+	CTR_INC(st, TcpExtSyncookiesSent);
+	l->cookie_at = st->now ? st->now : 1;
+}
+
+static void listen_syn(struct synack_stack *st, struct tcb *l, const struct synack_ipv4 *ip,
+                       const struct synack_tcp_seg *seg)
+{
+	if (syn_rate_limited(st, ip->src)) {
+		CTR_INC(st, SynackTcpSynRateLimited);
+		CTR_INC(st, TcpExtListenDrops);
+		return;
+	}
+	bool want_cookie = false;
+	if (st->cfg.syncookies == 2 || l->synq_len >= st->cfg.max_syn_backlog || !st->tcp.req_free) {
+		if (!st->cfg.syncookies) {
+			CTR_INC(st, TcpExtTCPReqQFullDrop);
+			CTR_INC(st, TcpExtListenDrops);
+			return;
+		}
+		want_cookie = true;
+		CTR_INC(st, TcpExtTCPReqQFullDoCookies);
+	}
+	if (tcp_accept_queue_full(l)) {
 		CTR_INC(st, TcpExtListenOverflows);
-		return NULL;
+		CTR_INC(st, TcpExtListenDrops);
+		return;
 	}
-	if (l->synq_len >= st->cfg.max_syn_backlog) {
-		CTR_INC(st, TcpExtTCPReqQFullDrop);
-		return NULL;
+	if (want_cookie)
+		send_cookie(st, l, ip, seg);
+	else
+		tcp_req_create(st, l, ip, seg);
+}
+
+/* An ACK with no request: a returning SYN cookie, or a reset. */
+static void listen_ack(struct synack_stack *st, struct tcb *l, const struct synack_ipv4 *ip,
+                       const struct synack_tcp_seg *seg)
+{
+	bool cookies_out = st->cfg.syncookies == 2 || (l->cookie_at && st->now - l->cookie_at < COOKIE_VALID);
+	if (st->cfg.syncookies && cookies_out) {
+		struct reqsk r;
+		if (!tcp_cookie_check(st, ip, seg, &r)) {
+			CTR_INC(st, TcpExtSyncookiesFailed); /* and reset, as any stray ACK */
+		} else {
+			CTR_INC(st, TcpExtSyncookiesRecv);
+			if (tcp_accept_queue_full(l)) {
+				CTR_INC(st, TcpExtListenOverflows);
+				CTR_INC(st, TcpExtListenDrops);
+				return;
+			}
+			l->synq_len++; /* half-open until the ACK below completes it */
+			struct tcb *c = tcp_req_promote(st, l, &r);
+			if (!c) {
+				l->synq_len--;
+				CTR_INC(st, TcpExtListenDrops);
+				return;
+			}
+			c->state = SYNACK_LISTEN; /* the trace shows the request it never kept */
+			tcb_set_state(st, c, SYNACK_SYN_RCVD);
+			tcp_input_synchronized(st, c, seg); /* data on this ACK is kept */
+			return;
+		}
 	}
-	struct tcb *c = tcb_alloc(st);
-	if (!c)
-		return NULL;
-	tcp_conn_init(st, c, ip->dst, seg->dport, ip->src, seg->sport);
-	tcb_bind_port(st, c, seg->dport);
-	c->irs = seg->seq;
-	c->rcv_nxt = seg->seq + 1; /* the SYN's payload, if any, is not accepted (SPEC H04) */
-	c->rcv_adv = c->rcv_nxt;
-	c->parent = l;
-	c->rtt_start = st->now;
-	c->flags |= TF_PASSIVE | (l->flags & TF_NODELAY);
-	c->state = SYNACK_LISTEN; /* its trace starts where the RFC's diagram does */
-	tcp_negotiate(st, c, seg);
-	sk_hash(st, &c->sk);
-	l->synq_len++;
-	return c;
+	tcp_reset_reply(st, ip, seg); /* <SEQ=SEG.ACK><CTL=RST> */
 }
 
 void tcp_input_listen(struct synack_stack *st, struct tcb *l, const struct synack_ipv4 *ip,
@@ -44,21 +106,14 @@ void tcp_input_listen(struct synack_stack *st, struct tcb *l, const struct synac
 	if (seg->flags & SYNACK_TCP_RST)
 		return;
 	if (seg->flags & SYNACK_TCP_ACK) {
-		tcp_reset_reply(st, ip, seg); /* <SEQ=SEG.ACK><CTL=RST> */
+		listen_ack(st, l, ip, seg);
 		return;
 	}
 	if (!(seg->flags & SYNACK_TCP_SYN)) {
 		CTR_INC(st, TcpExtListenDrops);
 		return;
 	}
-	struct tcb *c = new_child(st, l, ip, seg);
-	if (!c) {
-		CTR_INC(st, TcpExtListenDrops);
-		return;
-	}
-	CTR_INC(st, TcpPassiveOpens);
-	tcb_set_state(st, c, SYNACK_SYN_RCVD);
-	tcp_send_syn(st, c);
+	listen_syn(st, l, ip, seg);
 }
 
 /* SYN_RCVD -> ESTABLISHED on a passive open: the connection joins its
@@ -68,7 +123,7 @@ void tcp_input_listen(struct synack_stack *st, struct tcb *l, const struct synac
 bool tcp_passive_established(struct synack_stack *st, struct tcb *c)
 {
 	struct tcb *l = c->parent;
-	if (l && accept_queue_full(l)) {
+	if (l && tcp_accept_queue_full(l)) {
 		CTR_INC(st, TcpExtListenOverflows);
 		CTR_INC(st, TcpExtListenDrops);
 		return false;
@@ -85,6 +140,7 @@ bool tcp_passive_established(struct synack_stack *st, struct tcb *c)
 	l->aq_tail = c;
 	l->aq_len++;
 	c->flags |= TF_IN_AQ;
+	tcp_listener_trace(st, l);
 	tcb_notify(st, l);
 	return true;
 }

@@ -16,7 +16,7 @@
  * tcb), a compact request entry for a half-open passive connection (struct
  * reqsk, SYN_RCVD) and a compact TIME_WAIT entry.  Each starts with this
  * header, so one lookup finds whichever holds the 4-tuple. */
-enum sk_kind { SK_TCB, SK_REQ, SK_TW };
+enum sk_kind { SK_TCB, SK_REQ, SK_TW, SK_UNUSED /* a free pool slot */ };
 
 struct sk_common {
 	struct sk_common *hnext;    /* 4-tuple hash chain (a listener: the listener hash chain) */
@@ -72,12 +72,39 @@ struct tcb {
 	uint32_t backlog;           /* accept queue bound */
 	uint32_t aq_len, synq_len;  /* established-not-accepted, half-open */
 	struct tcb *aq_head, *aq_tail;
+	synack_time_t cookie_at;    /* when it last sent a SYN cookie (0: never) */
 
 	uint32_t flags;             /* TF_* */
 	int16_t error;              /* pending SO_ERROR (positive errno) */
 
 	struct ring snd, rcv;       /* send: [snd_una, ...) ; receive: unread in-order bytes */
 };
+
+/* A half-open passive connection (SPEC L01, L06): what a SYN+ACK and the
+ * connection built on the final ACK need, and no more.  It lives in the
+ * 4-tuple hash like a connection, in a fixed pool, and on one of the
+ * stack's per-backoff-level timer FIFOs.  SYN cookies build the same value
+ * on the stack from the ACK instead of keeping it. */
+struct reqsk {
+	struct sk_common sk;        /* kind SK_REQ */
+	uint32_t qnext, qprev;      /* timer FIFO of its backoff level (pool index + 1; 0 = none) */
+	uint32_t listener;          /* the listener's socket handle */
+	uint32_t irs, iss;
+	uint32_t ts_recent;         /* the SYN's TSval, echoed in the SYN+ACK */
+	uint32_t sent_us;           /* low 32 bits of the time the last SYN+ACK left */
+	uint32_t answered_us;       /* ... and of the last one sent as an answer (rate limit) */
+	uint16_t mss;               /* the peer's MSS option, or 536 */
+	uint8_t snd_wscale;         /* the peer's window scale */
+	uint8_t opts;               /* RQ_* */
+	uint8_t retries;            /* SYN+ACK timeouts so far = its backoff level */
+};
+
+#define RQ_TS 0x01      /* timestamps negotiated */
+#define RQ_SACK 0x02    /* SACK-permitted negotiated */
+#define RQ_WSCALE 0x04  /* window scaling negotiated */
+#define RQ_ECN 0x08     /* the SYN asked for ECN (recorded in cookies as Linux does; never agreed) */
+#define RQ_RESENT 0x10  /* a SYN+ACK went out again: no RTT sample from the clock (Karn) */
+#define RQ_ANSWERED 0x20 /* answered_us is valid */
 
 /* tcb flags */
 #define TF_USER 0x0001       /* the application holds the handle */
@@ -137,6 +164,43 @@ void tcb_close(struct synack_stack *st, struct tcb *t, int err);
 
 /* ---- ISN (isn.c) ---- */
 uint32_t tcp_isn(struct synack_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport);
+/* The per-address-pair offset of our TSval clock. */
+uint32_t tcp_ts_offset(const struct synack_stack *st, uint32_t laddr, uint32_t raddr);
+
+/* ---- request entries (request.c) ---- */
+int tcp_req_init(struct synack_stack *st);
+void tcp_req_free_all(struct synack_stack *st);
+/* A new request for SYN seg to listener l, in SYN_RCVD with its SYN+ACK sent;
+ * NULL if the pool is empty. */
+struct reqsk *tcp_req_create(struct synack_stack *st, struct tcb *l, const struct synack_ipv4 *ip,
+                             const struct synack_tcp_seg *seg);
+/* Fills r from a SYN (options, sequence numbers, 4-tuple); iss is chosen by the caller. */
+void tcp_req_from_syn(struct synack_stack *st, struct reqsk *r, const struct synack_ipv4 *ip,
+                      const struct synack_tcp_seg *seg);
+void tcp_input_req(struct synack_stack *st, struct reqsk *r, const struct synack_tcp_seg *seg);
+/* Drops every request of listener l (it is closing). */
+void tcp_req_purge(struct synack_stack *st, struct tcb *l);
+/* The full connection for a completed handshake, in SYN_RCVD, hashed, its
+ * listener's child: the final ACK is then processed on it as on any
+ * SYN_RCVD connection.  NULL if no connection slot is free. */
+struct tcb *tcp_req_promote(struct synack_stack *st, struct tcb *l, const struct reqsk *r);
+/* Visits every request as ss would show it. */
+size_t tcp_req_foreach(const struct synack_stack *st, synack_sock_visit_fn fn, void *ctx);
+/* Emits the listener's queue lengths to the trace. */
+void tcp_listener_trace(struct synack_stack *st, struct tcb *l);
+/* Linux's sk_acceptq_is_full: listen(fd, N) takes N + 1. */
+static inline bool tcp_accept_queue_full(const struct tcb *l)
+{
+	return l->aq_len > l->backlog;
+}
+
+/* ---- SYN cookies (syncookie.c) ---- */
+/* The ISS and (with timestamps) TSval that encode r; the MSS may be rounded
+ * down to the cookie's table and options dropped without timestamps. */
+void tcp_cookie_make(struct synack_stack *st, struct reqsk *r, uint32_t *tsval);
+/* Rebuilds the request of a returning ACK; false if its cookie is invalid or stale. */
+bool tcp_cookie_check(struct synack_stack *st, const struct synack_ipv4 *ip, const struct synack_tcp_seg *seg,
+                      struct reqsk *r);
 
 /* ---- output (tcp_output.c) ---- */
 void tcp_output(struct synack_stack *st, struct tcb *t);         /* send what the windows allow */
@@ -146,6 +210,8 @@ void tcp_send_rst(struct synack_stack *st, struct tcb *t);       /* abort an ope
 void tcp_send_challenge_ack(struct synack_stack *st, struct tcb *t);
 void tcp_send_window_probe(struct synack_stack *st, struct tcb *t);
 void tcp_send_oow_ack(struct synack_stack *st, struct tcb *t, const struct synack_tcp_seg *seg);
+/* The SYN+ACK of a request entry or a cookie; tsval is what it carries. */
+void tcp_send_synack(struct synack_stack *st, const struct reqsk *r, uint32_t tsval);
 /* Reset in answer to a segment that has no connection (RFC 9293 3.10.7.1). */
 void tcp_reset_reply(struct synack_stack *st, const struct synack_ipv4 *ip, const struct synack_tcp_seg *seg);
 uint32_t tcp_rcv_window(const struct tcb *t);
@@ -170,6 +236,10 @@ void tcp_conn_init(struct synack_stack *st, struct tcb *t, uint32_t laddr, uint1
 uint8_t tcp_choose_wscale(uint32_t rmem);
 /* Applies the options of a SYN or SYN+ACK (RFC 9293 3.7.1, RFC 7323). */
 void tcp_negotiate(struct synack_stack *st, struct tcb *t, const struct synack_tcp_seg *seg);
+/* What a SYN offers that we also do: r's mss, snd_wscale, opts, ts_recent. */
+void tcp_syn_options(const struct synack_stack *st, const struct synack_tcp_seg *seg, struct reqsk *r);
+/* Sets t's negotiated options (flags, scales, MSS, initial cwnd) from r. */
+void tcp_apply_options(struct synack_stack *st, struct tcb *t, const struct reqsk *r);
 /* The RTT sample (or RFC 6298 5.7 fallback) of a completed handshake. */
 void tcp_handshake_rtt(struct synack_stack *st, struct tcb *t, const struct synack_tcp_seg *seg);
 /* The ACK processing shared by every synchronized state: snd_una, window, RTT. */

@@ -30,6 +30,10 @@ void tcp_input(struct synack_stack *st, const struct synack_ipv4 *ip, const uint
 		return;
 	}
 	struct sk_common *sk = sk_lookup(st, ip->dst, seg.dport, ip->src, seg.sport);
+	if (sk && sk->kind == SK_REQ) {
+		tcp_input_req(st, (struct reqsk *)(void *)sk, &seg);
+		return;
+	}
 	if (sk) {
 		struct tcb *t = sk_tcb(sk);
 		if (t->state == SYNACK_SYN_SENT)

@@ -18,38 +18,61 @@ uint8_t tcp_choose_wscale(uint32_t rmem)
 	return s;
 }
 
-void tcp_negotiate(struct synack_stack *st, struct tcb *t, const struct synack_tcp_seg *seg)
+void tcp_syn_options(const struct synack_stack *st, const struct synack_tcp_seg *seg, struct reqsk *r)
 {
 	const struct synack_tcp_opts *o = &seg->opt;
-	uint32_t ours = (uint32_t)st->cfg.mtu - SYNACK_IPV4_HDR_LEN - SYNACK_TCP_HDR_LEN;
-	uint32_t theirs = (o->present & SYNACK_OPT_MSS) ? o->mss : TCP_DEFAULT_MSS;
-	uint32_t mss = theirs < ours ? theirs : ours;
-
+	r->mss = (o->present & SYNACK_OPT_MSS) ? o->mss : TCP_DEFAULT_MSS;
+	r->opts = 0;
+	r->snd_wscale = 0;
 	if (st->cfg.window_scaling && (o->present & SYNACK_OPT_WSCALE)) {
+		r->opts |= RQ_WSCALE;
+		r->snd_wscale = o->wscale > 14 ? 14 : o->wscale; /* RFC 7323 2.3 */
+	}
+	if (st->cfg.sack && (o->present & SYNACK_OPT_SACK_PERM))
+		r->opts |= RQ_SACK;
+	r->ts_recent = 0;
+	if (st->cfg.timestamps && (o->present & SYNACK_OPT_TS)) {
+		r->opts |= RQ_TS;
+		r->ts_recent = o->ts_val;
+	}
+}
+
+void tcp_apply_options(struct synack_stack *st, struct tcb *t, const struct reqsk *r)
+{
+	uint32_t ours = (uint32_t)st->cfg.mtu - SYNACK_IPV4_HDR_LEN - SYNACK_TCP_HDR_LEN;
+	uint32_t mss = r->mss < ours ? r->mss : ours;
+	t->flags &= ~(uint32_t)(TF_WSCALE | TF_SACK | TF_TS);
+	if (r->opts & RQ_WSCALE) {
 		t->flags |= TF_WSCALE;
-		t->snd_wscale = o->wscale > 14 ? 14 : o->wscale; /* RFC 7323 2.3 */
+		t->snd_wscale = r->snd_wscale;
 	} else {
-		t->flags &= ~(uint32_t)TF_WSCALE;
 		t->snd_wscale = 0;
 		t->rcv_wscale = 0;
 	}
-	if (st->cfg.sack && (o->present & SYNACK_OPT_SACK_PERM))
+	if (r->opts & RQ_SACK)
 		t->flags |= TF_SACK;
-	if (st->cfg.timestamps && (o->present & SYNACK_OPT_TS)) {
+	if (r->opts & RQ_TS) {
 		t->flags |= TF_TS;
-		t->ts_recent = o->ts_val;
+		t->ts_recent = r->ts_recent;
 		mss -= TCP_TS_OPT_SPACE; /* the MSS counts data only; options take their share */
 	}
 	if (mss < 64) /* a hostile tiny MSS would make us send a segment per few bytes */
 		mss = 64;
 	t->snd_mss = (uint16_t)mss;
+	t->cwnd = 10u * t->snd_mss; /* RFC 6928 initial window, as Linux */
+	t->ssthresh = UINT32_MAX;
+}
+
+void tcp_negotiate(struct synack_stack *st, struct tcb *t, const struct synack_tcp_seg *seg)
+{
+	struct reqsk r;
+	tcp_syn_options(st, seg, &r);
+	tcp_apply_options(st, t, &r);
 	/* The window of a SYN or SYN+ACK is never scaled (RFC 7323 2.2). */
 	t->snd_wnd = seg->window;
 	t->max_snd_wnd = t->snd_wnd;
 	t->snd_wl1 = seg->seq;
 	t->snd_wl2 = seg->ack;
-	t->cwnd = 10u * t->snd_mss; /* RFC 6928 initial window, as Linux */
-	t->ssthresh = UINT32_MAX;
 }
 
 /* Fills in what every new connection needs before its first segment. */
@@ -64,7 +87,5 @@ void tcp_conn_init(struct synack_stack *st, struct tcb *t, uint32_t laddr, uint1
 	t->snd_una = t->snd_nxt = t->snd_max = t->iss;
 	t->rcv_wscale = st->cfg.window_scaling ? tcp_choose_wscale(st->cfg.rmem) : 0;
 	t->snd_mss = TCP_DEFAULT_MSS;
-	/* RFC 7323 5.4 / Linux: a per-address-pair offset, so one pair's clock
-	 * stays monotonic across incarnations while revealing nothing else. */
-	t->ts_offset = (uint32_t)siphash24_u32x4(&st->tcp.isn_key, laddr, raddr, 0, 1);
+	t->ts_offset = tcp_ts_offset(st, laddr, raddr);
 }

@@ -219,6 +219,41 @@ void tcp_reset_reply(struct synack_stack *st, const struct synack_ipv4 *ip, cons
 	stack_tx(st, n);
 }
 
+/* The SYN+ACK of a request entry (or of a SYN cookie, which has no entry at
+ * all): it offers only what the SYN offered (RFC 7323 1.3, RFC 2018 2). */
+void tcp_send_synack(struct synack_stack *st, const struct reqsk *r, uint32_t tsval)
+{
+	struct synack_tcp_seg s;
+	memset(&s, 0, sizeof(s));
+	s.sport = r->sk.lport;
+	s.dport = r->sk.rport;
+	s.seq = r->iss;
+	s.ack = r->irs + 1;
+	s.flags = SYNACK_TCP_SYN | SYNACK_TCP_ACK;
+	s.window = (uint16_t)(st->cfg.rmem > 65535u ? 65535u : st->cfg.rmem); /* never scaled (RFC 7323 2.2) */
+	s.opt.present = SYNACK_OPT_MSS;
+	s.opt.mss = (uint16_t)(st->cfg.mtu - SYNACK_IPV4_HDR_LEN - SYNACK_TCP_HDR_LEN);
+	if (r->opts & RQ_WSCALE) {
+		s.opt.present |= SYNACK_OPT_WSCALE;
+		s.opt.wscale = tcp_choose_wscale(st->cfg.rmem);
+	}
+	if (r->opts & RQ_SACK)
+		s.opt.present |= SYNACK_OPT_SACK_PERM;
+	if (r->opts & RQ_TS) {
+		s.opt.present |= SYNACK_OPT_TS;
+		s.opt.ts_val = tsval;
+		s.opt.ts_ecr = r->ts_recent;
+	}
+	struct synack_ipv4 ip;
+	stack_ip_out(st, &ip, r->sk.raddr, SYNACK_IPPROTO_TCP);
+	ip.src = r->sk.laddr;
+	size_t n = synack_tcp_build(st->txbuf, sizeof(st->txbuf), &ip, &s);
+	if (n == 0)
+		return;
+	CTR_INC(st, TcpOutSegs);
+	stack_tx(st, n);
+}
+
 /* Sender silly window avoidance and Nagle (RFC 9293 3.8.6.2.1, RFC 896):
  * send a full segment, or everything queued when nothing is in flight (or
  * Nagle is off), or at least half the largest window the peer has shown. */

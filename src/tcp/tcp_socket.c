@@ -82,6 +82,7 @@ int synack_accept(struct synack_stack *st, int sock, uint32_t *peer_addr, uint16
 	if (!l->aq_head)
 		l->aq_tail = NULL;
 	l->aq_len--;
+	tcp_listener_trace(st, l);
 	c->qnext = NULL;
 	c->parent = NULL;
 	c->flags = (c->flags & ~(uint32_t)TF_IN_AQ) | TF_USER;
@@ -247,6 +248,7 @@ int synack_shutdown(struct synack_stack *st, int sock, int how, uint64_t now)
  * forgets the half-open ones, as Linux does (inet_csk_listen_stop). */
 static void close_listener(struct synack_stack *st, struct tcb *l)
 {
+	tcp_req_purge(st, l);
 	while (l->aq_head) {
 		struct tcb *c = l->aq_head;
 		tcp_send_rst(st, c);
@@ -373,6 +375,7 @@ static void fill_info(const struct tcb *t, uint32_t rto_max_us, struct synack_so
 	if (t->state == SYNACK_LISTEN) {
 		o->recv_q = t->aq_len;
 		o->send_q = t->backlog;
+		o->synq_len = t->synq_len;
 	} else {
 		o->recv_q = ring_len(&t->rcv);
 		o->send_q = ring_len(&t->snd);
@@ -418,5 +421,5 @@ size_t synack_sock_foreach(const struct synack_stack *st, synack_sock_visit_fn f
 		fn(ctx, tcb_has(t, TF_USER) ? t->sock : -1, &info);
 		n++;
 	}
-	return n;
+	return n + tcp_req_foreach(st, fn, ctx);
 }

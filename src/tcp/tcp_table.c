@@ -21,7 +21,8 @@ int tcp_tables_init(struct synack_stack *st)
 	struct tcp_tables *tt = &st->tcp;
 	uint32_t n = st->cfg.max_sockets;
 	size_t per = (size_t)st->cfg.rmem + st->cfg.wmem;
-	uint32_t hsize = pow2_at_least(n * 2);
+	/* Connections and request entries share the 4-tuple hash. */
+	uint32_t hsize = pow2_at_least(2u * (n + st->cfg.max_syn_backlog));
 	tt->pool = calloc(n, sizeof(struct tcb));
 	/* One allocation for every buffer: untouched pages cost no memory. */
 	tt->bufmem = calloc(n, per);
@@ -36,6 +37,11 @@ int tcp_tables_init(struct synack_stack *st)
 	tt->hash_key = rng_key(&st->rng);
 	tt->isn_key = rng_key(&st->rng);
 	tt->port_key = rng_key(&st->rng);
+	tt->cookie_key = rng_key(&st->rng);
+	if (tcp_req_init(st) < 0) {
+		tcp_tables_free(st);
+		return -ENOMEM;
+	}
 	for (uint32_t i = n; i-- > 0;) {
 		struct tcb *t = &tt->pool[i];
 		t->sock = (int)i;
@@ -54,6 +60,7 @@ void tcp_tables_free(struct synack_stack *st)
 	free(tt->ehash);
 	free(tt->bhash);
 	free(tt->lhash);
+	tcp_req_free_all(st);
 	memset(tt, 0, sizeof(*tt));
 }
 
@@ -304,7 +311,7 @@ void tcp_flush_events(struct synack_stack *st)
 	}
 }
 
-static void listener_forget_child(struct tcb *l, struct tcb *t)
+static void listener_forget_child(struct synack_stack *st, struct tcb *l, struct tcb *t)
 {
 	if (tcb_has(t, TF_IN_AQ)) {
 		struct tcb **pp = &l->aq_head;
@@ -324,6 +331,7 @@ static void listener_forget_child(struct tcb *l, struct tcb *t)
 		l->synq_len--;
 	}
 	t->parent = NULL;
+	tcp_listener_trace(st, l);
 }
 
 void tcb_close(struct synack_stack *st, struct tcb *t, int err)
@@ -331,7 +339,7 @@ void tcb_close(struct synack_stack *st, struct tcb *t, int err)
 	if (err && !t->error)
 		t->error = (int16_t)err;
 	if (t->parent)
-		listener_forget_child(t->parent, t);
+		listener_forget_child(st, t->parent, t);
 	tcb_set_state(st, t, SYNACK_CLOSED);
 	t->rexmit_at = t->linger_at = SYNACK_TIME_NEVER;
 	stack_timer_cancel(st, &t->timer);
