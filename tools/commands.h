@@ -4,5 +4,6 @@
 
 int cmd_demo(int argc, char **argv);
 int cmd_ping(int argc, char **argv);
+int cmd_flood(int argc, char **argv);
 
 #endif

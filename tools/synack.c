@@ -13,6 +13,7 @@ struct command {
 static const struct command commands[] = {
 	{"demo", cmd_demo, "a whole TCP lifecycle on the simulated network, drawn as a ladder (the main job)"},
 	{"ping", cmd_ping, "two stacks ping each other across a lossy simulated link"},
+	{"flood", cmd_flood, "a SYN flood against a listener, with and without SYN cookies"},
 };
 
 static void usage(FILE *f)
