@@ -739,6 +739,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		cfg.seed = 7 + (uint64_t)i;
 		cfg.max_sockets = MAX_SOCKETS;
 		cfg.rmem = cfg.wmem = BUF_BYTES;
+		cfg.max_syn_backlog = 4; /* small: a few SYNs reach the cookie path */
 		int node = synack_sim_add_stack(h.sim, &cfg);
 		if (node < 0) {
 			synack_sim_free(h.sim);
