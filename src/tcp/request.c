@@ -219,8 +219,7 @@ void tcp_req_free_all(struct synack_stack *st)
 	free(st->tcp.syn_rate);
 }
 
-void tcp_req_from_syn(struct synack_stack *st, struct reqsk *r, const struct synack_ipv4 *ip,
-                      const struct synack_tcp_seg *seg)
+void tcp_req_key(struct reqsk *r, const struct synack_ipv4 *ip, const struct synack_tcp_seg *seg)
 {
 	memset(r, 0, sizeof(*r));
 	r->sk.kind = SK_REQ;
@@ -228,6 +227,12 @@ void tcp_req_from_syn(struct synack_stack *st, struct reqsk *r, const struct syn
 	r->sk.raddr = ip->src;
 	r->sk.lport = seg->dport;
 	r->sk.rport = seg->sport;
+}
+
+void tcp_req_from_syn(struct synack_stack *st, struct reqsk *r, const struct synack_ipv4 *ip,
+                      const struct synack_tcp_seg *seg)
+{
+	tcp_req_key(r, ip, seg);
 	r->irs = seg->seq;
 	tcp_syn_options(st, seg, r);
 	/* RFC 3168 6.1.1: a SYN with ECE and CWR asks for ECN. */

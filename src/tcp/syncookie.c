@@ -16,8 +16,6 @@
  * and come back in TSecr (Linux's cookie_init_timestamp); without
  * timestamps a cookie connection does without window scaling and SACK, and
  * its SYN+ACK offers neither. */
-#include <string.h>
-
 #include "tcp/tcp.h"
 
 #define COOKIE_BITS 24
@@ -110,12 +108,7 @@ static bool cookie_options(const struct synack_stack *st, const struct synack_tc
 bool tcp_cookie_check(struct synack_stack *st, const struct synack_ipv4 *ip, const struct synack_tcp_seg *seg,
                       struct reqsk *r)
 {
-	memset(r, 0, sizeof(*r));
-	r->sk.kind = SK_REQ;
-	r->sk.laddr = ip->dst;
-	r->sk.raddr = ip->src;
-	r->sk.lport = seg->dport;
-	r->sk.rport = seg->sport;
+	tcp_req_key(r, ip, seg);
 	r->irs = seg->seq - 1u;
 	r->iss = seg->ack - 1u;
 	uint32_t v = r->iss - cookie_hash(st, &r->sk, 0) - r->irs;

@@ -174,6 +174,8 @@ void tcp_req_free_all(struct synack_stack *st);
  * NULL if the pool is empty. */
 struct reqsk *tcp_req_create(struct synack_stack *st, struct tcb *l, const struct synack_ipv4 *ip,
                              const struct synack_tcp_seg *seg);
+/* A zeroed request holding the 4-tuple of seg (arrived in ip). */
+void tcp_req_key(struct reqsk *r, const struct synack_ipv4 *ip, const struct synack_tcp_seg *seg);
 /* Fills r from a SYN (options, sequence numbers, 4-tuple); iss is chosen by the caller. */
 void tcp_req_from_syn(struct synack_stack *st, struct reqsk *r, const struct synack_ipv4 *ip,
                       const struct synack_tcp_seg *seg);

@@ -190,6 +190,22 @@ void tcp_send_oow_ack(struct synack_stack *st, struct tcb *t, const struct synac
 	tcp_send_ack(st, t);
 }
 
+/* Sends a segment that belongs to no connection: a reset, or the SYN+ACK of
+ * a request entry or a cookie. */
+static void xmit_bare(struct synack_stack *st, uint32_t src, uint32_t dst, const struct synack_tcp_seg *s)
+{
+	struct synack_ipv4 ip;
+	stack_ip_out(st, &ip, dst, SYNACK_IPPROTO_TCP);
+	ip.src = src;
+	size_t n = synack_tcp_build(st->txbuf, sizeof(st->txbuf), &ip, s);
+	if (n == 0)
+		return;
+	CTR_INC(st, TcpOutSegs);
+	if (s->flags & SYNACK_TCP_RST)
+		CTR_INC(st, TcpOutRsts);
+	stack_tx(st, n);
+}
+
 /* RFC 9293 3.10.7.1: the answer to a segment for no connection.  An ACK
  * names the sequence the sender expects; without one we acknowledge
  * everything the segment occupied so the sender can match it. */
@@ -208,15 +224,7 @@ void tcp_reset_reply(struct synack_stack *st, const struct synack_ipv4 *ip, cons
 		r.ack = seg->seq + synack_tcp_seg_len(seg);
 		r.flags = SYNACK_TCP_RST | SYNACK_TCP_ACK;
 	}
-	struct synack_ipv4 out;
-	stack_ip_out(st, &out, ip->src, SYNACK_IPPROTO_TCP);
-	out.src = ip->dst;
-	size_t n = synack_tcp_build(st->txbuf, sizeof(st->txbuf), &out, &r);
-	if (n == 0)
-		return;
-	CTR_INC(st, TcpOutSegs);
-	CTR_INC(st, TcpOutRsts);
-	stack_tx(st, n);
+	xmit_bare(st, ip->dst, ip->src, &r);
 }
 
 /* The SYN+ACK of a request entry (or of a SYN cookie, which has no entry at
@@ -244,14 +252,7 @@ void tcp_send_synack(struct synack_stack *st, const struct reqsk *r, uint32_t ts
 		s.opt.ts_val = tsval;
 		s.opt.ts_ecr = r->ts_recent;
 	}
-	struct synack_ipv4 ip;
-	stack_ip_out(st, &ip, r->sk.raddr, SYNACK_IPPROTO_TCP);
-	ip.src = r->sk.laddr;
-	size_t n = synack_tcp_build(st->txbuf, sizeof(st->txbuf), &ip, &s);
-	if (n == 0)
-		return;
-	CTR_INC(st, TcpOutSegs);
-	stack_tx(st, n);
+	xmit_bare(st, r->sk.laddr, r->sk.raddr, &s);
 }
 
 /* Sender silly window avoidance and Nagle (RFC 9293 3.8.6.2.1, RFC 896):
