@@ -4,5 +4,6 @@
 
 int cmd_demo(int argc, char **argv);
 int cmd_ping(int argc, char **argv);
+int cmd_sim(int argc, char **argv);
 
 #endif
