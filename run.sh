@@ -11,7 +11,7 @@ JOBS=$(nproc 2>/dev/null || echo 2)
 
 # Debian packages each job needs; installed only if something is missing.
 BUILD_PKGS="build-essential cmake pkg-config libcmocka-dev"
-TEST_PKGS="$BUILD_PKGS clang libclang-rt-dev tshark libxml2-utils iproute2 curl python3"
+TEST_PKGS="$BUILD_PKGS clang libclang-rt-dev tshark libxml2-utils iproute2 curl python3 chromium"
 
 need_install() { # $1: command or header that must exist
 	case "$1" in
@@ -77,7 +77,7 @@ run_ctest() { # $1: label, $2: build dir
 }
 
 cmd_test() {
-	PKGS=$TEST_PKGS WANT_FUZZ=1 install_pkgs cc cmake clang tshark xmllint ip curl python3 cmocka.h
+	PKGS=$TEST_PKGS WANT_FUZZ=1 install_pkgs cc cmake clang tshark xmllint ip curl python3 chromium cmocka.h
 	build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 	build build-asan -DCMAKE_BUILD_TYPE=Debug -DSYNACK_SANITIZE=ON
 	CC=clang build build-fuzz -DCMAKE_BUILD_TYPE=Debug -DSYNACK_SANITIZE=ON -DSYNACK_FUZZ=ON
