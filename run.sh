@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # synack's one entry point.  On a fresh Debian machine:
-#   ./run.sh demo    build and play the demo on the simulated network
+#   ./run.sh demo    build and play the demo on the simulated network, then
+#                    list the scenario catalogue (synack sim list)
 #   ./run.sh test    install what the tests need, build (plain, ASan+UBSan,
 #                    fuzz) and run the whole test suite
 #   ./run.sh bench   build with optimisation and print the benchmark figures
@@ -50,6 +51,11 @@ cmd_demo() {
 	PKGS=$BUILD_PKGS install_pkgs cc cmake cmocka.h
 	build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 	./build/synack demo "$@"
+	echo
+	echo "More runs, each answering a question about TCP (./build/synack sim NAME plays one;"
+	echo "docs/guide.md shows them all):"
+	echo
+	./build/synack sim list
 }
 
 # Runs one ctest tree and keeps its counts for the summary.
