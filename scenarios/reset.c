@@ -157,7 +157,7 @@ void play_q17_flags(struct scenario_run *r)
 	ssize_t e = synack_recv(ss, a, buf, sizeof buf, sc_now(r));
 	sc_note(r, "server: recv() -> %zd: end of stream", e);
 	scenario_fact(r, "fin_read", e);
-	scenario_fact(r, "state_after_fin", synack_sock_events(ss, a) & SYNACK_POLLRDHUP ? 1 : 0);
+	scenario_fact(r, "rdhup_after_fin", synack_sock_events(ss, a) & SYNACK_POLLRDHUP ? 1 : 0);
 
 	sc_run_to(r, SYNACK_MS(400));
 	sc_note(r, "RST: the client aborts the connection (seq exactly RCV.NXT)");

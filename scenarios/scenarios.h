@@ -52,7 +52,8 @@ struct scenario_fact {
 /* Knobs a caller may turn; zero values mean the defaults. */
 struct scenario_params {
 	uint64_t seed;            /* every random choice derives from it (default 1 if 0) */
-	double loss;              /* share of segments lost each way, for scenarios that honour it */
+	double loss;              /* share of segments lost each way; only the lifecycle (the demo's
+	                           * --loss) is written to cope, the others expect a perfect link */
 	struct synack_pcap *pcap; /* if not NULL, column 0's packets are captured here */
 };
 

@@ -34,6 +34,7 @@ static void test_Q17_six_flags_and_the_receivers_reaction(void **state)
 	assert_fact(r, "urg_read", 1);   /* the urgent byte, in line */
 	assert_fact(r, "urg_in_line", 1);
 	assert_fact(r, "fin_read", 0);
+	assert_fact(r, "rdhup_after_fin", 1);
 	assert_fact(r, "last_ack", 10);
 	assert_fact(r, "send_after_rst", -ECONNRESET);
 	assert_fact(r, "answers_to_rst", 0);
