@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # synack's one entry point.  On a fresh Debian machine:
-#   ./run.sh demo    build and play the demo on the simulated network
+#   ./run.sh demo    build and play the demo on the simulated network, then
+#                    list the scenario catalogue (synack sim list)
 #   ./run.sh test    install what the tests need, build (plain, ASan+UBSan,
 #                    fuzz) and run the whole test suite
 #   ./run.sh bench   build with optimisation and print the benchmark figures
@@ -11,7 +12,7 @@ JOBS=$(nproc 2>/dev/null || echo 2)
 
 # Debian packages each job needs; installed only if something is missing.
 BUILD_PKGS="build-essential cmake pkg-config libcmocka-dev"
-TEST_PKGS="$BUILD_PKGS clang libclang-rt-dev tshark libxml2-utils iproute2 curl python3"
+TEST_PKGS="$BUILD_PKGS clang libclang-rt-dev tshark libxml2-utils iproute2 curl python3 chromium"
 
 need_install() { # $1: command or header that must exist
 	case "$1" in
@@ -50,6 +51,11 @@ cmd_demo() {
 	PKGS=$BUILD_PKGS install_pkgs cc cmake cmocka.h
 	build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 	./build/synack demo "$@"
+	echo
+	echo "More runs, each answering a question about TCP (./build/synack sim NAME plays one;"
+	echo "docs/guide.md shows them all):"
+	echo
+	./build/synack sim list
 }
 
 # Runs one ctest tree and keeps its counts for the summary.
@@ -77,7 +83,7 @@ run_ctest() { # $1: label, $2: build dir
 }
 
 cmd_test() {
-	PKGS=$TEST_PKGS WANT_FUZZ=1 install_pkgs cc cmake clang tshark xmllint ip curl python3 cmocka.h
+	PKGS=$TEST_PKGS WANT_FUZZ=1 install_pkgs cc cmake clang tshark xmllint ip curl python3 chromium cmocka.h
 	build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 	build build-asan -DCMAKE_BUILD_TYPE=Debug -DSYNACK_SANITIZE=ON
 	CC=clang build build-fuzz -DCMAKE_BUILD_TYPE=Debug -DSYNACK_SANITIZE=ON -DSYNACK_FUZZ=ON

@@ -767,9 +767,153 @@ static void test_F04_ladder_sim_ping_over_lossy_link(void **state)
 	synack_sim_free(sim);
 }
 
+/* ---- the SVG rendering (F04) ---- */
+
+static char *render_svg(const struct synack_ladder *l, const struct synack_ladder_opts *o)
+{
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&buf, &size);
+	assert_non_null(f);
+	assert_int_equal(synack_ladder_render_svg(l, f, o), 0);
+	assert_int_equal(fclose(f), 0);
+	char *out = strdup(buf);
+	free(buf);
+	assert_non_null(out);
+	return out;
+}
+
+/* The numbers of the first <line> whose class attribute is cls. */
+static void first_line(const char *svg, const char *cls, int *x1, int *y1, int *x2, int *y2)
+{
+	char key[64];
+	snprintf(key, sizeof key, "<line class=\"%s\" ", cls);
+	const char *p = strstr(svg, key);
+	assert_non_null(p);
+	assert_int_equal(sscanf(p + strlen(key), "x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"", x1, y1, x2, y2), 4);
+}
+
+/* The whole conversation: one arrow per segment, slanted from its sending
+ * row down to its arrival row; the lost one red, dashed, ending in an X;
+ * one box per state change; times in the margin; labels and title
+ * XML-escaped; the caption at the end. */
+static void test_F04_ladder_svg_conversation(void **state)
+{
+	(void)state;
+	struct synack_ladder *l = new_ladder();
+	play(l, conversation, sizeof conversation / sizeof conversation[0]);
+	synack_ladder_note(l, SYNACK_MS(1100), "client: send() <100 bytes> & wait");
+	struct synack_ladder_opts o = {.title = "Q08 & friends: <the close>", .caption = "What it shows."};
+	char *svg = render_svg(l, &o);
+	assert_int_equal(strncmp(svg, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg ", 44), 0);
+	assert_string_equal(svg + strlen(svg) - 7, "</svg>\n");
+	assert_non_null(strstr(svg, "Q08 &amp; friends: &lt;the close&gt;"));
+	assert_non_null(strstr(svg, "client: send() &lt;100 bytes&gt; &amp; wait"));
+	assert_null(strstr(svg, "<mss"));
+	assert_non_null(strstr(svg, "&lt;mss 1460,ws 7,sackOK,ts&gt;"));
+	assert_non_null(strstr(svg, ">SYN+ACK seq=0 ack=1 win=65535<"));
+	assert_non_null(strstr(svg, ">FIN+ACK seq=101 ack=51 win=502<"));
+	size_t segs = synack_ladder_count(l);
+	assert_int_equal(count_substr(svg, "<line class=\"arrow\" "), segs - 1);
+	assert_int_equal(count_substr(svg, "<line class=\"arrowlost\" "), 1);
+	assert_int_equal(count_substr(svg, "<path class=\"x\" "), 1);
+	assert_int_equal(count_substr(svg, ">lost</text>"), 1);
+	assert_int_equal(count_substr(svg, "<textPath "), segs + count_substr(svg, " id=\"o"));
+	assert_int_equal(count_substr(svg, "<circle "), synack_ladder_state_count(l));
+	assert_int_equal(count_substr(svg, ">TIME_WAIT</text>"), 1);
+	assert_int_equal(count_substr(svg, ">ESTABLISHED</text>"), 2);
+	assert_non_null(strstr(svg, ">0.010s</text>"));
+	assert_non_null(strstr(svg, ">2.520s</text>"));
+	assert_non_null(strstr(svg, ">What it shows.</text>"));
+	assert_non_null(strstr(svg, "relative to each side's ISN"));
+	assert_non_null(strstr(svg, ">ISN 4294967280</text>"));
+	/* The SYN runs left to right and down (it arrives 10 ms later); the
+	 * lost PSH stops part of the way across. */
+	int x1, y1, x2, y2;
+	first_line(svg, "arrow", &x1, &y1, &x2, &y2);
+	assert_true(x1 < x2 && y1 < y2);
+	first_line(svg, "arrowlost", &x1, &y1, &x2, &y2);
+	assert_true(x1 < x2 && x2 < 700 && y1 <= y2);
+	/* The same model draws the same bytes. */
+	char *again = render_svg(l, &o);
+	assert_string_equal(svg, again);
+	free(again);
+	free(svg);
+	/* --absolute: raw numbers, no ISN line. */
+	svg = render_svg(l, &(struct synack_ladder_opts){.absolute = true});
+	assert_non_null(strstr(svg, ">SYN+ACK seq=4294967294 ack=4294967281 win=65535<"));
+	assert_null(strstr(svg, ">ISN "));
+	assert_non_null(strstr(svg, "as on the wire"));
+	free(svg);
+	synack_ladder_free(l);
+}
+
+/* Segments sent at the same instant from both sides cross on the page; a
+ * jump of the clock by a second or more dashes the lifelines and says how
+ * long it was. */
+static void test_F04_ladder_svg_crossing_and_gap(void **state)
+{
+	(void)state;
+	struct synack_ladder *l = new_ladder();
+	static const struct step s[] = {
+	    SEG(0, 0, S, 0, 0, 0, 1000, OPTS_NONE, false),
+	    SEG(0, 1, S, 0, 0, 0, 1000, OPTS_NONE, false),
+	    STATE(61010, 0, TIME_WAIT, CLOSED),
+	};
+	play(l, s, 3);
+	char *svg = render_svg(l, NULL);
+	int ax1, ay1, ax2, ay2, bx1, by1, bx2, by2;
+	const char *second = strstr(strstr(svg, "<line class=\"arrow\" ") + 1, "<line class=\"arrow\" ");
+	assert_non_null(second);
+	first_line(svg, "arrow", &ax1, &ay1, &ax2, &ay2);
+	first_line(second, "arrow", &bx1, &by1, &bx2, &by2);
+	assert_true(ax1 < ax2 && bx1 > bx2); /* opposite directions */
+	assert_int_equal(ay2, by2);          /* the same arrival instant */
+	assert_true(ay1 < by1);              /* sent one after the other: they cross */
+	assert_non_null(strstr(svg, "(61.000s later)"));
+	assert_int_equal(count_substr(svg, "<line class=\"lifegap\" "), 2);
+	assert_non_null(strstr(svg, ">61.010s</text>"));
+	free(svg);
+	synack_ladder_free(l);
+}
+
+static void test_F04_ladder_svg_empty_and_errors(void **state)
+{
+	(void)state;
+	struct synack_ladder *l = new_ladder();
+	char *svg = render_svg(l, NULL);
+	assert_non_null(strstr(svg, ">client</text>"));
+	assert_non_null(strstr(svg, "</svg>\n"));
+	free(svg);
+	assert_int_equal(synack_ladder_render_svg(NULL, stdout, NULL), -EINVAL);
+	assert_int_equal(synack_ladder_render_svg(l, NULL, NULL), -EINVAL);
+	synack_ladder_free(l);
+}
+
+/* The caption closes the text rendering too, wrapped at 78 columns. */
+static void test_F04_ladder_text_caption(void **state)
+{
+	(void)state;
+	struct synack_ladder *l = new_ladder();
+	play(l, conversation, 3);
+	char *text = render(l, &(struct synack_ladder_opts){
+	                           .caption = "The client's SYN carried its initial sequence number and the server "
+	                                      "answered with its own and an acknowledgment of the first.\nA second "
+	                                      "paragraph line."});
+	assert_non_null(strstr(text, "|\n\nThe client's SYN carried its initial sequence number and the server "
+	                             "answered\nwith its own and an acknowledgment of the first.\n"
+	                             "A second paragraph line.\n"));
+	free(text);
+	synack_ladder_free(l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_F04_ladder_svg_conversation),
+	    cmocka_unit_test(test_F04_ladder_svg_crossing_and_gap),
+	    cmocka_unit_test(test_F04_ladder_svg_empty_and_errors),
+	    cmocka_unit_test(test_F04_ladder_text_caption),
 	    cmocka_unit_test(test_ladder_relative_numbers_across_2_32_wrap),
 	    cmocka_unit_test(test_ladder_lost_segment_marked_and_arrivals_matched),
 	    cmocka_unit_test(test_ladder_states_recorded_per_column),

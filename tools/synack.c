@@ -12,6 +12,7 @@ struct command {
 
 static const struct command commands[] = {
 	{"demo", cmd_demo, "a whole TCP lifecycle on the simulated network, drawn as a ladder (the main job)"},
+	{"sim", cmd_sim, "the scenario catalogue: 'sim list', then 'sim NAME' draws a run and answers its question"},
 	{"ping", cmd_ping, "two stacks ping each other across a lossy simulated link"},
 	{"flood", cmd_flood, "a SYN flood against a listener, with and without SYN cookies"},
 };

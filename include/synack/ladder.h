@@ -18,8 +18,9 @@
  * connection saw FIN or RST starts a new incarnation of the 4-tuple.
  *
  * The recorded model (this header's accessors) is separate from its
- * renderings: synack_ladder_render_text() draws it for a terminal; an SVG
- * renderer can be written against the same accessors.
+ * renderings: synack_ladder_render_text() draws it for a terminal,
+ * synack_ladder_render_svg() as a self-contained SVG image; both are
+ * written against the same accessors.
  *
  * Outside the core: a driver, like the sim and pcap.
  */
@@ -93,6 +94,7 @@ struct synack_ladder_opts {
 	bool absolute;               /* raw seq/ack instead of relative */
 	bool ports;                  /* prefix each TCP label with "sport>dport" */
 	synack_time_t from, until;   /* draw only events in [from, until]; until 0 = no end */
+	const char *caption;         /* printed after the diagram (word-wrapped), if not NULL */
 };
 
 /* A new, empty ladder whose columns are nodes 0 and 1 labelled "node 0" and
@@ -138,6 +140,12 @@ const struct synack_ladder_note *synack_ladder_note_get(const struct synack_ladd
 const char *synack_ladder_label(const struct synack_ladder *l, int col);
 /* Events that could not be recorded for want of memory. */
 size_t synack_ladder_unrecorded(const struct synack_ladder *l);
+/* When the run held exactly one connection between the columns (one
+ * incarnation of one 4-tuple), the ISN each column chose: known[c] says
+ * whether column c's SYN was seen.  Returns false (and clears known) when
+ * there were none or several: relative numbers then restart per
+ * connection and no single ISN describes the run. */
+bool synack_ladder_single_isns(const struct synack_ladder *l, uint32_t isn[2], bool known[2]);
 
 /* The text drawn on a segment's arrow, e.g. "SYN+ACK seq=0 ack=1 win=65535"
  * and, separately, its options "<mss 1460,ws 7,sackOK,ts>" ("" if none).
@@ -152,6 +160,18 @@ char *synack_ladder_flags(uint8_t flags, char *buf, size_t cap);
  * (at equal times, in recording order).  opts may be NULL.  Returns 0 or a
  * negative errno if writing failed. */
 int synack_ladder_render_text(const struct synack_ladder *l, FILE *out, const struct synack_ladder_opts *opts);
+
+/* Draws the ladder as a self-contained SVG 1.1 document (no scripts, no
+ * external resources), about 1000 pixels wide, as the textbooks draw it:
+ * the two lifelines, one slanted arrow per segment from its sending time to
+ * its arrival time, labelled as in the text rendering; lost segments as red
+ * dashed arrows ending in an X; each state change as a labelled box beside
+ * its column; notes between the lifelines; the virtual time of every event
+ * in the left margin, and idle stretches of a second or more drawn as
+ * dashed lifelines.  The output depends only on the recorded model and
+ * opts (integer coordinates), so a replayed run draws byte-identical SVG.
+ * opts may be NULL.  Returns 0 or a negative errno. */
+int synack_ladder_render_svg(const struct synack_ladder *l, FILE *out, const struct synack_ladder_opts *opts);
 
 #ifdef __cplusplus
 }

@@ -548,6 +548,19 @@ size_t synack_ladder_unrecorded(const struct synack_ladder *l)
 	return l ? l->unrecorded : 0;
 }
 
+bool synack_ladder_single_isns(const struct synack_ladder *l, uint32_t isn[2], bool known[2])
+{
+	if (known)
+		known[0] = known[1] = false;
+	if (!l || !isn || !known || l->n_conns != 1 || l->conns[0].incarnations > 1)
+		return false;
+	for (int c = 0; c < 2; c++) {
+		known[c] = l->conns[0].known[c];
+		isn[c] = l->conns[0].isn[c];
+	}
+	return true;
+}
+
 /* ------------------------------------------------------------------ */
 /* Labels. */
 
@@ -861,6 +874,32 @@ static void render_note(FILE *out, const struct synack_ladder_note *n)
 	} while (*p);
 }
 
+/* The caption after a blank line, word-wrapped at CAPTION_W columns; a
+ * newline in it starts a new paragraph line. */
+#define CAPTION_W 78
+static void render_caption(FILE *out, const char *text)
+{
+	fputc('\n', out);
+	const char *p = text;
+	while (*p) {
+		size_t len = strcspn(p, "\n"), take = len;
+		if (len > CAPTION_W) {
+			take = CAPTION_W;
+			while (take > 0 && p[take] != ' ')
+				take--;
+			if (take == 0)
+				take = CAPTION_W;
+		}
+		fprintf(out, "%.*s\n", (int)take, p);
+		p += take;
+		if (*p == ' ')
+			while (*p == ' ')
+				p++;
+		else if (*p == '\n')
+			p++;
+	}
+}
+
 /* a centred on the left lifeline, b on the right one. */
 static void header_line(FILE *out, const char *a, const char *b)
 {
@@ -899,13 +938,15 @@ static void render_header(const struct synack_ladder *l, FILE *out, const struct
 	if (have_addr)
 		header_line(out, addr[0], addr[1]);
 	/* One connection: say what the relative numbers are relative to. */
-	if (!o->absolute && l->n_conns == 1 && l->conns[0].incarnations <= 1) {
-		char isn[2][24] = {"", ""};
+	uint32_t isn[2];
+	bool known[2];
+	if (!o->absolute && synack_ladder_single_isns(l, isn, known)) {
+		char text[2][24] = {"", ""};
 		for (int c = 0; c < 2; c++)
-			if (l->conns[0].known[c])
-				snprintf(isn[c], sizeof isn[c], "ISN %" PRIu32, l->conns[0].isn[c]);
-		if (isn[0][0] || isn[1][0])
-			header_line(out, isn[0], isn[1]);
+			if (known[c])
+				snprintf(text[c], sizeof text[c], "ISN %" PRIu32, isn[c]);
+		if (text[0][0] || text[1][0])
+			header_line(out, text[0], text[1]);
 	}
 	fprintf(out, "%*s|%*s|\n", LEFT_LIFE, "", ARROW_W, "");
 }
@@ -931,6 +972,8 @@ int synack_ladder_render_text(const struct synack_ladder *l, FILE *out, const st
 	}
 	if (l->unrecorded)
 		fprintf(out, "(%zu events not recorded: out of memory)\n", l->unrecorded);
+	if (o->caption)
+		render_caption(out, o->caption);
 	free(it);
 	return ferror(out) ? -EIO : 0;
 }
