@@ -1,8 +1,8 @@
 /* The table of scenarios: what `synack sim list` prints, in this order.
  *
- * Questions Q03 and Q07 (listener queues, SYN cookies) and Q10, Q11, Q13
- * (TIME_WAIT, its reuse, SO_REUSEADDR) get their scenarios with the
- * mechanisms that answer them; each is one function and one line here. */
+ * Questions Q10, Q11, Q13 (TIME_WAIT, its reuse, SO_REUSEADDR) get their
+ * scenarios with the mechanisms that answer them; each is one function and
+ * one line here. */
 #include <string.h>
 
 #include "play.h"
@@ -14,10 +14,16 @@ static const struct scenario catalogue[] = {
      "What are the three segments of the handshake and the states on each side?", play_q01_handshake},
     {"q02-old-duplicate-syn", "old-duplicate-syn", "Q02 H11", "Why three segments and not two?",
      play_q02_old_duplicate_syn},
+    {"q03-queues", NULL, "Q03 L01 L02",
+     "What are the SYN (half-open) queue and the accept queue, and what happens when they are full?",
+     play_q03_queues},
     {"q04-synack-backoff", NULL, "Q04 H07", "How is SYN+ACK retransmitted, and when does the server give up?",
      play_q04_synack_backoff},
     {"q05-isn", NULL, "Q05 H05", "Is the ISN fixed?", play_q05_isn},
     {"q06-data-in-handshake", NULL, "Q06 H04 F01", "Can the handshake carry data?", play_q06_data_in_handshake},
+    {"q07-syn-flood", NULL, "Q07 L04", "What is a SYN flood?", play_q07_syn_flood},
+    {"q07-syn-cookies", NULL, "Q07 L03 L04", "How do SYN cookies defend against a SYN flood?",
+     play_q07_syn_cookies},
     {"q08-four-way-close", NULL, "Q08 C01 C02 C03 C05 C06",
      "What are the four segments of the close and the states on each side?", play_q08_four_way_close},
     {"q09-half-close", "half-close", "Q09 C04", "Why four segments to close but three to open?",

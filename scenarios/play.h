@@ -108,6 +108,11 @@ void play_q14_server_gave_up(struct scenario_run *r);
 void play_q15_old_syn_in_syn_rcvd(struct scenario_run *r);
 void play_q16_simultaneous_open(struct scenario_run *r);
 
+/* listen.c */
+void play_q03_queues(struct scenario_run *r);
+void play_q07_syn_flood(struct scenario_run *r);
+void play_q07_syn_cookies(struct scenario_run *r);
+
 /* close.c */
 void play_lifecycle(struct scenario_run *r);
 void play_q08_four_way_close(struct scenario_run *r);
