@@ -4,5 +4,7 @@
 
 int cmd_demo(int argc, char **argv);
 int cmd_ping(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+int cmd_connect(int argc, char **argv);
 
 #endif

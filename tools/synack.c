@@ -13,6 +13,8 @@ struct command {
 static const struct command commands[] = {
 	{"demo", cmd_demo, "a whole TCP lifecycle on the simulated network, drawn as a ladder (the main job)"},
 	{"ping", cmd_ping, "two stacks ping each other across a lossy simulated link"},
+	{"serve", cmd_serve, "a server (echo, discard, http) on this stack over a TUN device; the kernel is the peer"},
+	{"connect", cmd_connect, "one connection from this stack over a TUN device: send a file, receive to a file"},
 };
 
 static void usage(FILE *f)
