@@ -15,6 +15,8 @@ static const struct command commands[] = {
 	{"sim", cmd_sim, "the scenario catalogue: 'sim list', then 'sim NAME' draws a run and answers its question"},
 	{"ping", cmd_ping, "two stacks ping each other across a lossy simulated link"},
 	{"flood", cmd_flood, "a SYN flood against a listener, with and without SYN cookies"},
+	{"serve", cmd_serve, "a server (echo, discard, http) on this stack over a TUN device; the kernel is the peer"},
+	{"connect", cmd_connect, "one connection from this stack over a TUN device: send a file, receive to a file"},
 };
 
 static void usage(FILE *f)
