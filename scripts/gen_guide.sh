@@ -57,7 +57,9 @@ fields() { # $1: a list line; prints name<TAB>ids<TAB>question
 	done <<<"$list"
 	missing=""
 	for n in $(seq -w 1 17); do
-		echo "$list" | grep -q "\bQ$n\b" || missing="$missing${missing:+, }Q$n"
+		# A here-string, not a pipe: with pipefail, grep -q closing early
+		# would fail the echo (SIGPIPE) and report a question as missing.
+		grep -q "\bQ$n\b" <<<"$list" || missing="$missing${missing:+, }Q$n"
 	done
 	if [ -n "$missing" ]; then
 		echo
