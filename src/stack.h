@@ -21,6 +21,7 @@
 struct synack_stack;
 struct tcb;
 struct sk_common;
+struct tw_table;
 
 /* The TCP part of the stack (one per stack). */
 struct tcp_tables {
@@ -34,6 +35,8 @@ struct tcp_tables {
 	struct siphash_key hash_key, isn_key, port_key;
 	struct tcb *ev_head;        /* sockets whose readiness may have changed */
 	uint32_t port_hint;         /* RFC 6056 algorithm 3's per-destination counter stand-in */
+	uint32_t emask;             /* ehash size - 1: sized for connections and TIME_WAIT entries */
+	struct tw_table *tw;        /* TIME_WAIT entries (tcp/timewait.c) */
 };
 
 /* A timer owned by some protocol object; fire runs when it expires. */

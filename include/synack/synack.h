@@ -59,6 +59,11 @@ struct synack_config {
 	bool timestamps;            /* tcp_timestamps (1) */
 	bool sack;                  /* tcp_sack (1) */
 	bool window_scaling;        /* tcp_window_scaling (1) */
+	/* TIME_WAIT */
+	uint32_t max_tw_buckets;    /* tcp_max_tw_buckets (262144): TIME_WAIT entries held at most */
+	uint8_t tw_reuse;           /* tcp_tw_reuse: 1 lets connect() take a 4-tuple from TIME_WAIT (0) */
+	uint32_t tw_reuse_delay_ms; /* tcp_tw_reuse_delay (1000): how old that entry must be */
+	bool rfc1337;               /* tcp_rfc1337: 1 makes TIME_WAIT ignore RST (1; Linux: 0) */
 };
 
 /* Fills cfg with the defaults (Linux's where Linux has one). */

@@ -31,6 +31,13 @@ void tcp_input(struct synack_stack *st, const struct synack_ipv4 *ip, const uint
 	}
 	struct sk_common *sk = sk_lookup(st, ip->dst, seg.dport, ip->src, seg.sport);
 	if (sk) {
+		switch (sk->kind) {
+		case SK_TW:
+			tcp_input_time_wait(st, sk_tw(sk), ip, &seg);
+			return;
+		default:
+			break;
+		}
 		struct tcb *t = sk_tcb(sk);
 		if (t->state == SYNACK_SYN_SENT)
 			tcp_input_syn_sent(st, t, &seg);

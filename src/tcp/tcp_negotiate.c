@@ -38,6 +38,7 @@ void tcp_negotiate(struct synack_stack *st, struct tcb *t, const struct synack_t
 	if (st->cfg.timestamps && (o->present & SYNACK_OPT_TS)) {
 		t->flags |= TF_TS;
 		t->ts_recent = o->ts_val;
+		t->ts_recent_stamp = tcp_seconds(st);
 		mss -= TCP_TS_OPT_SPACE; /* the MSS counts data only; options take their share */
 	}
 	if (mss < 64) /* a hostile tiny MSS would make us send a segment per few bytes */
