@@ -135,7 +135,10 @@ void synack_stack_free(struct synack_stack *st);
  * dropped and counted; this never fails and never keeps a reference to pkt. */
 void synack_input(struct synack_stack *st, const uint8_t *pkt, size_t len, synack_time_t now);
 
-/* Runs every timer due at or before now. */
+/* Runs every timer due at or before now.  One exception bounds the cost of
+ * a call: TIME_WAIT entries expire at most 1024 per call, so a crowd of them
+ * due together ends over a few calls, one tick apart, as synack_next_timeout()
+ * asks (each lives a little longer than 2*MSL, never shorter). */
 void synack_poll(struct synack_stack *st, synack_time_t now);
 
 /* When the stack next needs synack_poll, or SYNACK_TIME_NEVER. */

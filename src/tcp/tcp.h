@@ -141,6 +141,11 @@ _Static_assert(sizeof(struct tw_entry) <= 64, "a TIME_WAIT entry fits one cache 
 #define TWF_OOW_ACKED 0x04   /* last_oow_ack is valid */
 #define TW_NIL UINT32_MAX
 
+/* At most this many entries expire per timer tick, so a million entries
+ * whose deadlines coincide never stall one synack_poll(); the rest wait
+ * for the next tick, which only makes TIME_WAIT a little longer. */
+#define TW_EXPIRE_BATCH 1024u
+
 /* The TIME_WAIT entries of a stack.  Every entry lives exactly 2*MSL after
  * its last (re)start, so deadlines come in insertion order: one FIFO by
  * deadline and one wheel timer for its head replace a timer per entry. */
@@ -193,6 +198,8 @@ void tcb_free(struct synack_stack *st, struct tcb *t); /* unhashes, cancels time
 struct tcb *tcb_from_sock(const struct synack_stack *st, int sock);
 void sk_hash(struct synack_stack *st, struct sk_common *sk);
 void sk_unhash(struct synack_stack *st, struct sk_common *sk);
+/* sk takes old's place in the 4-tuple hash (the same 4-tuple): one lookup. */
+void sk_replace(struct synack_stack *st, struct sk_common *old, struct sk_common *sk);
 /* Whatever holds the 4-tuple: a connection, a request or a TIME_WAIT entry. */
 struct sk_common *sk_lookup(struct synack_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
                             uint16_t rport);

@@ -140,6 +140,19 @@ void sk_unhash(struct synack_stack *st, struct sk_common *sk)
 	chain_remove(ebucket(st, sk), sk);
 }
 
+void sk_replace(struct synack_stack *st, struct sk_common *old, struct sk_common *sk)
+{
+	for (struct sk_common **pp = ebucket(st, old); *pp; pp = &(*pp)->hnext) {
+		if (*pp == old) {
+			sk->hnext = old->hnext;
+			*pp = sk;
+			old->hnext = NULL;
+			return;
+		}
+	}
+	sk_hash(st, sk);
+}
+
 void tcb_bind_port(struct synack_stack *st, struct tcb *t, uint16_t port)
 {
 	struct tcb **b = port_bucket(st, port);

@@ -18,11 +18,6 @@
 
 #include "tcp/tcp.h"
 
-/* At most this many entries expire per wheel tick, so a million entries
- * whose deadlines coincide never stall one synack_poll(); the rest wait
- * for the next tick, which only makes TIME_WAIT a little longer. */
-#define TW_EXPIRE_BATCH 1024u
-
 /* Linux TCP_PAWS_MSL: a RST whose timestamp is older than TS.Recent is
  * still believed once TS.Recent is this many seconds old (tcp_paws_reject). */
 #define TCP_PAWS_MSL 60u
@@ -236,13 +231,13 @@ void tw_from_tcb(struct synack_stack *st, struct tcb *t)
 	if (!(e->flags & TWF_REUSEADDR))
 		p->noreuse++;
 	/* The entry takes the connection's place in the 4-tuple hash. */
-	sk_unhash(st, &t->sk);
-	sk_hash(st, &e->sk);
+	sk_replace(st, &t->sk, &e->sk);
 	tw_schedule(st, e, false);
 
 	t->rexmit_at = t->linger_at = SYNACK_TIME_NEVER;
 	stack_timer_cancel(st, &t->timer);
 	if (!tcb_has(t, TF_USER)) {
+		t->sk.rport = 0; /* out of the hash already: tcb_free need not look */
 		tcb_free(st, t);
 		return;
 	}
