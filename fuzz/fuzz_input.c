@@ -67,6 +67,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg.addr = OUR_ADDR;
 	cfg.seed = 1;
 	cfg.max_sockets = 8; /* small pools: each input builds a fresh stack */
+	cfg.max_tw_buckets = 8;
 	cfg.rmem = cfg.wmem = 4096;
 	cfg.max_syn_backlog = 4; /* small: a few SYNs reach the cookie path */
 	struct synack_hooks hooks = {.tx = tx_sink};

@@ -738,6 +738,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		cfg.addr = i == 0 ? CLIENT_ADDR : SERVER_ADDR;
 		cfg.seed = 7 + (uint64_t)i;
 		cfg.max_sockets = MAX_SOCKETS;
+		cfg.max_tw_buckets = MAX_SOCKETS; /* small pools: each input builds fresh stacks */
 		cfg.rmem = cfg.wmem = BUF_BYTES;
 		cfg.max_syn_backlog = 4; /* small: a few SYNs reach the cookie path */
 		int node = synack_sim_add_stack(h.sim, &cfg);

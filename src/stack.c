@@ -37,6 +37,17 @@ void synack_config_default(struct synack_config *cfg)
 	cfg->timestamps = true;
 	cfg->sack = true;
 	cfg->window_scaling = true;
+	/* Linux sizes tcp_max_tw_buckets from memory: 262144 on many machines.
+	 * The pool is calloc'd, so entries never used cost no memory. */
+	cfg->max_tw_buckets = 262144;
+	/* Linux's tcp_tw_reuse default is 2, "loopback only"; a userspace stack
+	 * has no loopback, so that is 0 here: TIME_WAIT keeps its full 2*MSL
+	 * protection unless the application asks otherwise. */
+	cfg->tw_reuse = 0;
+	cfg->tw_reuse_delay_ms = 1000; /* Linux tcp_tw_reuse_delay */
+	/* Linux's tcp_rfc1337 default is 0 (a RST ends TIME_WAIT); RFC 1337's
+	 * fix is the safe side, so ours is 1. */
+	cfg->rfc1337 = true;
 }
 
 static int config_check(const struct synack_config *cfg)
@@ -58,6 +69,11 @@ static int config_check(const struct synack_config *cfg)
 		return -EINVAL;
 	if (cfg->rto_min_ms == 0 || cfg->rto_min_ms > cfg->rto_max_ms || cfg->rto_initial_ms == 0 ||
 	    cfg->msl_ms == 0)
+		return -EINVAL;
+	/* TIME_WAIT deadlines are kept as 32-bit tick counts: 2*MSL < 2^31 ms. */
+	if (cfg->msl_ms >= (1u << 30) || cfg->tw_reuse_delay_ms >= (1u << 30))
+		return -EINVAL;
+	if (cfg->max_tw_buckets > (1u << 24) || cfg->tw_reuse > 1)
 		return -EINVAL;
 	return 0;
 }

@@ -36,6 +36,7 @@ struct syn_rate {
 	uint32_t count;             /* SYNs in that window */
 };
 #define SYN_RATE_SLOTS 1024
+struct tw_table;
 
 /* The TCP part of the stack (one per stack). */
 struct tcp_tables {
@@ -59,6 +60,8 @@ struct tcp_tables {
 	struct siphash_key cookie_key;
 	struct syn_rate *syn_rate;  /* per-source SYN counts (syn_rate_per_src) */
 	uint32_t port_hint;         /* RFC 6056 algorithm 3's per-destination counter stand-in */
+	uint32_t emask;             /* ehash size - 1: sized for connections and TIME_WAIT entries */
+	struct tw_table *tw;        /* TIME_WAIT entries (tcp/timewait.c) */
 };
 
 

@@ -234,6 +234,20 @@ static inline int scn_conns_held(struct synack_stack *st)
 	return n;
 }
 
+static inline void scn_tw_visit(void *ctx, int sock, const struct synack_sockinfo *info)
+{
+	if (sock < 0 && info->state == SYNACK_TIME_WAIT)
+		(*(int *)ctx)++;
+}
+
+/* How many TIME_WAIT entries a stack holds (they have no handle). */
+static inline int scn_tw_held(struct synack_stack *st)
+{
+	int n = 0;
+	synack_sock_foreach(st, scn_tw_visit, &n);
+	return n;
+}
+
 #define F_SYN SYNACK_TCP_SYN
 #define F_SA (SYNACK_TCP_SYN | SYNACK_TCP_ACK)
 #define F_A SYNACK_TCP_ACK

@@ -53,7 +53,7 @@ extern "C" {
 	X(TcpOutRsts, "segments sent with RST")                                                \
 	X(TcpExtTCPTimeouts, "retransmission timer expirations")                               \
 	X(TcpExtTCPSynRetrans, "SYN and SYN+ACK retransmissions")                              \
-	X(TcpExtTCPAbortOnData, "connections reset: data arrived after close()")               \
+	X(TcpExtTCPAbortOnData, "connections reset: data after close(), or close() with SO_LINGER 0") \
 	X(TcpExtTCPAbortOnClose, "connections reset: close() with unread data")                \
 	X(TcpExtTCPAbortOnTimeout, "connections dropped after too many retransmissions")       \
 	X(TcpExtTCPChallengeACK, "challenge ACKs sent (RFC 5961)")                             \
@@ -74,6 +74,12 @@ extern "C" {
 	X(TcpExtTCPOFODrop, "out-of-order segments dropped: no room to track them")            \
 	X(TcpExtTCPWinProbe, "zero-window probes sent")                                        \
 	X(TcpExtTW, "TIME_WAIT connections that ended by their 2MSL timer")                    \
+	X(TcpExtTWRecycled, "TIME_WAIT entries taken over by connect() (tw_reuse)")            \
+	X(TcpExtTCPTimeWaitOverflow, "closing connections that skipped TIME_WAIT: max_tw_buckets") \
+	X(TcpExtTCPACKSkippedTimeWait, "ACKs from TIME_WAIT not sent (rate limit)")            \
+	X(TcpExtPAWSEstab, "segments dropped by PAWS on a connection (RFC 7323 5.3)")          \
+	X(TcpExtPAWSTimewait, "segments dropped by PAWS in TIME_WAIT")                         \
+	X(TcpExtTCPAbortOnLinger, "connections reset: SO_LINGER time ran out before the close completed") \
 	X(SynackTcpInUnacceptable, "segments outside the receive window (answered with ACK)")  \
 	X(SynackTcpInNoSocket, "segments for no connection or listener (answered with RST)")
 

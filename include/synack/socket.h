@@ -34,6 +34,13 @@ struct synack_stack;
 enum synack_sockopt {
 	SYNACK_SO_ERROR,     /* get: the pending error as a positive errno, then cleared */
 	SYNACK_TCP_NODELAY,  /* get/set: 1 turns Nagle's algorithm off */
+	SYNACK_SO_REUSEADDR, /* get/set: 1 lets bind() share a port with TIME_WAIT entries and
+	                      * closing connections that also had it (not with a listener) */
+	SYNACK_SO_LINGER,    /* get/set: -1 off (the default); N >= 0 on with N seconds, as
+	                      * struct linger {1, N}.  0: close() resets at once (RST, no
+	                      * TIME_WAIT).  N > 0: close() still returns at once, and the
+	                      * connection is reset if the peer has not acknowledged all data
+	                      * and our FIN within N seconds. */
 };
 
 int synack_socket(struct synack_stack *st);
@@ -51,7 +58,8 @@ ssize_t synack_recv(struct synack_stack *st, int sock, void *buf, size_t len, ui
 int synack_shutdown(struct synack_stack *st, int sock, int how, uint64_t now);
 /* Releases the handle.  The connection closes gracefully in the background
  * (FIN after queued data), or with RST if unread data is pending (RFC 1122
- * 4.2.2.13). */
+ * 4.2.2.13) or SO_LINGER is {1, 0}.  Never blocks, whatever SO_LINGER says
+ * (see SYNACK_SO_LINGER). */
 int synack_close(struct synack_stack *st, int sock, uint64_t now);
 int synack_getsockopt(struct synack_stack *st, int sock, enum synack_sockopt opt, int *val);
 int synack_setsockopt(struct synack_stack *st, int sock, enum synack_sockopt opt, int val);
@@ -80,8 +88,15 @@ int synack_sockinfo(const struct synack_stack *st, int sock, struct synack_socki
 
 /* Iterates over every connection the stack holds, including ones with no
  * handle (half-open requests in SYN_RCVD, not yet accepted, or closed by the
- * application but still closing).
- * fn gets the handle (-1 if none).  Returns how many were visited. */
+ * application but still closing) and TIME_WAIT entries.  fn gets the handle
+ * (-1 if none).  Returns how many were visited.
+ *
+ * TIME_WAIT is held by a compact entry, never by a handle: when a connection
+ * whose handle the application still holds enters TIME_WAIT, the handle
+ * turns CLOSED (no error; unread data stays readable, then recv returns 0),
+ * as Linux's socket does, and the TIME_WAIT entry shows here with sock -1.
+ * Its info carries the state, addresses, timer_at, snd_nxt (= snd_una),
+ * rcv_nxt, ts_ok, rcv_wnd and rcv_wscale; the other fields are 0. */
 typedef void (*synack_sock_visit_fn)(void *ctx, int sock, const struct synack_sockinfo *info);
 size_t synack_sock_foreach(const struct synack_stack *st, synack_sock_visit_fn fn, void *ctx);
 

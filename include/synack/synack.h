@@ -64,6 +64,11 @@ struct synack_config {
 	bool timestamps;            /* tcp_timestamps (1) */
 	bool sack;                  /* tcp_sack (1) */
 	bool window_scaling;        /* tcp_window_scaling (1) */
+	/* TIME_WAIT */
+	uint32_t max_tw_buckets;    /* tcp_max_tw_buckets (262144): TIME_WAIT entries held at most */
+	uint8_t tw_reuse;           /* tcp_tw_reuse: 1 lets connect() take a 4-tuple from TIME_WAIT (0) */
+	uint32_t tw_reuse_delay_ms; /* tcp_tw_reuse_delay (1000): how old that entry must be */
+	bool rfc1337;               /* tcp_rfc1337: 1 makes TIME_WAIT ignore RST (1; Linux: 0) */
 };
 
 /* Fills cfg with the defaults (Linux's where Linux has one). */
@@ -138,7 +143,10 @@ void synack_stack_free(struct synack_stack *st);
  * dropped and counted; this never fails and never keeps a reference to pkt. */
 void synack_input(struct synack_stack *st, const uint8_t *pkt, size_t len, synack_time_t now);
 
-/* Runs every timer due at or before now. */
+/* Runs every timer due at or before now.  One exception bounds the cost of
+ * a call: TIME_WAIT entries expire at most 1024 per call, so a crowd of them
+ * due together ends over a few calls, one tick apart, as synack_next_timeout()
+ * asks (each lives a little longer than 2*MSL, never shorter). */
 void synack_poll(struct synack_stack *st, synack_time_t now);
 
 /* When the stack next needs synack_poll, or SYNACK_TIME_NEVER. */

@@ -10,6 +10,13 @@
 
 uint32_t tcp_isn(struct synack_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport)
 {
+	/* A SYN accepted from TIME_WAIT (timewait.c) gets an ISS above the old
+	 * incarnation's sequence space: RFC 1122 4.2.2.13 (1), as Linux does. */
+	struct tw_table *tw = st->tcp.tw;
+	if (tw && tw->isn_hint && tw->hint_lport == lport && tw->hint_rport == rport && tw->hint_raddr == raddr) {
+		tw->isn_hint = false;
+		return tw->hint_isn;
+	}
 	uint64_t f = siphash24_u32x4(&st->tcp.isn_key, laddr, raddr, ((uint32_t)lport << 16) | rport, 0);
 	uint32_t m = (uint32_t)(st->now / 4u);
 	return (uint32_t)f + m;

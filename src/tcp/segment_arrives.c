@@ -35,15 +35,13 @@ static bool simultaneous_synack(const struct tcb *t, const struct synack_tcp_seg
 	       seg->seq + 1 == t->rcv_nxt && seg->ack == t->snd_nxt && seg->payload_len == 0;
 }
 
-/* Step one's failure: answer with an ACK (RFC 9293) and drop.  In TIME_WAIT
- * a retransmitted FIN also restarts the 2MSL timer (SPEC T02). */
+/* Step one's failure: answer with an ACK (RFC 9293) and drop.  (TIME_WAIT
+ * is a compact entry with its own input: timewait.c.) */
 static void reject_unacceptable(struct synack_stack *st, struct tcb *t, const struct synack_tcp_seg *seg)
 {
 	CTR_INC(st, SynackTcpInUnacceptable);
 	if (seg->flags & SYNACK_TCP_RST)
 		return;
-	if (t->state == SYNACK_TIME_WAIT && (seg->flags & SYNACK_TCP_FIN))
-		tcp_enter_time_wait(st, t);
 	if ((seg->flags & SYNACK_TCP_SYN) && t->state != SYNACK_SYN_RCVD) {
 		/* RFC 5961 4.2: a SYN gets a challenge ACK whatever its sequence
 		 * number; Linux sends it (rate limited) for out-of-window SYNs too. */
@@ -72,10 +70,6 @@ static void check_rst(struct synack_stack *st, struct tcb *t, const struct synac
 		} else {
 			tcb_close(st, t, 111 /* ECONNREFUSED */);
 		}
-		break;
-	case SYNACK_TIME_WAIT:
-		/* RFC 1337: a RST must not cut TIME_WAIT short, or an old
-		 * duplicate could reach a new incarnation (SPEC T03). */
 		break;
 	case SYNACK_CLOSING:
 	case SYNACK_LAST_ACK:
@@ -266,17 +260,52 @@ static void note_fin(struct tcb *t, const struct synack_tcp_seg *seg)
 	t->flags |= TF_FIN_SEEN;
 }
 
+/* RFC 7323 5.3 R1 (PAWS, SPEC T09): a segment whose TSval is older than
+ * TS.Recent is an old duplicate; it is dropped and answered with an ACK,
+ * before the sequence check, since its sequence number may well look
+ * acceptable after a wrap or in a new incarnation.  RFC 7323 5.3: a RST is
+ * acceptable whatever its timestamp (it gets RFC 5961's checks instead).
+ * A SYN is answered as the SYN check would (Linux: syn_challenge). */
+static bool paws_rejected(struct synack_stack *st, struct tcb *t, const struct synack_tcp_seg *seg)
+{
+	if (!tcb_has(t, TF_TS) || !(seg->opt.present & SYNACK_OPT_TS) || (seg->flags & SYNACK_TCP_RST))
+		return false;
+	if (!tcp_paws_old(t->ts_recent, t->ts_recent_stamp, tcp_seconds(st), seg->opt.ts_val))
+		return false;
+	if (seg->flags & SYNACK_TCP_SYN) {
+		CTR_INC(st, TcpExtTCPSYNChallenge);
+		tcp_send_challenge_ack(st, t);
+		return true;
+	}
+	CTR_INC(st, TcpExtPAWSEstab);
+	tcp_send_oow_ack(st, t, seg);
+	return true;
+}
+
+/* RFC 7323 4.3: remember the TSval to echo from a segment that starts at or
+ * before the left edge of the window, even one dropped later as a duplicate
+ * (Linux's tcp_replace_ts_recent): otherwise the ACK for a needless
+ * retransmission echoes the first copy's time and the sender measures a
+ * huge RTT.  A TS.Recent idle for 24 days is invalid (5.5): any TSval
+ * replaces it. */
+static void note_ts_recent(struct synack_stack *st, struct tcb *t, const struct synack_tcp_seg *seg)
+{
+	if (!tcb_has(t, TF_TS) || !(seg->opt.present & SYNACK_OPT_TS) || (seg->flags & SYNACK_TCP_RST) ||
+	    !seq_leq(seg->seq, t->rcv_nxt))
+		return;
+	uint32_t now_s = tcp_seconds(st);
+	if (seq_geq(seg->opt.ts_val, t->ts_recent) || now_s - t->ts_recent_stamp >= TCP_PAWS_24DAYS) {
+		t->ts_recent = seg->opt.ts_val;
+		t->ts_recent_stamp = now_s;
+	}
+}
+
 void tcp_input_synchronized(struct synack_stack *st, struct tcb *t, const struct synack_tcp_seg *seg)
 {
 	bool simopen = simultaneous_synack(t, seg);
-	/* RFC 7323 4.3: remember the TSval to echo from a segment that starts
-	 * at or before the left edge of the window, even one dropped below as
-	 * a duplicate (Linux's tcp_replace_ts_recent): otherwise the ACK for a
-	 * needless retransmission echoes the first copy's time and the sender
-	 * measures a huge RTT. */
-	if (tcb_has(t, TF_TS) && (seg->opt.present & SYNACK_OPT_TS) && !(seg->flags & SYNACK_TCP_RST) &&
-	    seq_leq(seg->seq, t->rcv_nxt) && seq_geq(seg->opt.ts_val, t->ts_recent))
-		t->ts_recent = seg->opt.ts_val;
+	if (paws_rejected(st, t, seg))
+		return;
+	note_ts_recent(st, t, seg);
 	if (!simopen && !seq_acceptable(t, seg)) {
 		reject_unacceptable(st, t, seg);
 		return;
@@ -310,9 +339,13 @@ void tcp_input_synchronized(struct synack_stack *st, struct tcb *t, const struct
 	note_fin(t, seg);
 	process_fin(st, t);
 	fin_wait_1_acked(st, t); /* the FIN could not be taken yet (out of order) */
-	if (t->state == SYNACK_TIME_WAIT && (seg->flags & SYNACK_TCP_FIN))
-		tcp_enter_time_wait(st, t); /* a retransmitted FIN restarts 2MSL (SPEC T02) */
 	tcp_output(st, t); /* data and FIN carry the ACK when they can */
 	if (tcb_has(t, TF_ACK_NOW))
 		tcp_send_ack(st, t);
+	/* The last ACK is out: a compact entry holds TIME_WAIT from here on
+	 * (SPEC T01), or, with no room for one, the connection ends (T06). */
+	if (t->state == SYNACK_TIME_WAIT)
+		tw_from_tcb(st, t);
+	else if (t->state == SYNACK_CLOSED)
+		tcb_close(st, t, 0);
 }

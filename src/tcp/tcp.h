@@ -57,6 +57,7 @@ struct tcb {
 	/* timestamps (RFC 7323) */
 	uint32_t ts_recent;         /* peer's TSval to echo */
 	uint32_t ts_offset;         /* per-connection random offset of our TSval */
+	uint32_t ts_recent_stamp;   /* when ts_recent was recorded, in seconds (RFC 7323 5.5) */
 
 	/* timing */
 	struct rtt rtt;
@@ -78,6 +79,10 @@ struct tcb {
 	int16_t error;              /* pending SO_ERROR (positive errno) */
 
 	struct ring snd, rcv;       /* send: [snd_una, ...) ; receive: unread in-order bytes */
+
+	/* socket options */
+	uint8_t sockopts;           /* SOF_* */
+	uint32_t linger_s;          /* SO_LINGER's seconds, when SOF_LINGER */
 };
 
 /* A half-open passive connection (SPEC L01, L06): what a SYN+ACK and the
@@ -106,6 +111,10 @@ struct reqsk {
 #define RQ_RESENT 0x10  /* a SYN+ACK went out again: no RTT sample from the clock (Karn) */
 #define RQ_ANSWERED 0x20 /* answered_us is valid */
 
+/* tcb sockopts */
+#define SOF_REUSEADDR 0x01   /* SO_REUSEADDR */
+#define SOF_LINGER 0x02      /* SO_LINGER on (linger_s seconds) */
+
 /* tcb flags */
 #define TF_USER 0x0001       /* the application holds the handle */
 #define TF_TS 0x0002         /* timestamps negotiated */
@@ -132,6 +141,77 @@ static inline struct tcb *sk_tcb(struct sk_common *sk)
 	return container_of(sk, struct tcb, sk);
 }
 
+/* A TIME_WAIT entry (SPEC T01): what is left of a connection once both
+ * FINs are acknowledged, enough to answer a retransmitted FIN, reject old
+ * duplicates (PAWS) and judge a new SYN or connect() for the 4-tuple.
+ * Entries live in a per-stack pool and are linked by pool index, not by
+ * pointer, to stay within one cache line. */
+struct tw_entry {
+	struct sk_common sk;        /* kind SK_TW; first, like every entry of the 4-tuple hash */
+	uint32_t snd_nxt;           /* our next sequence number (the connection's SND.MAX) */
+	uint32_t rcv_nxt;           /* the peer's, after its FIN */
+	uint32_t ts_recent;         /* RFC 7323 TS.Recent, if TWF_TS */
+	uint32_t ts_recent_stamp;   /* when it was recorded, in seconds (RFC 7323 5.5) */
+	uint32_t ts_offset;         /* our TSval clock offset, as the connection had it */
+	uint32_t expires;           /* 2MSL deadline in stack ticks (low 32 bits) */
+	uint32_t last_oow_ack;      /* tick of the last rate-limited ACK, if TWF_OOW_ACKED */
+	uint32_t prev, next;        /* the deadline FIFO (next: also the free list) */
+	uint16_t rcv_wnd;           /* the window field our ACKs carry (already shifted) */
+	uint8_t rcv_wscale;         /* its shift */
+	uint8_t flags;              /* TWF_* */
+};
+
+_Static_assert(sizeof(struct tw_entry) <= 64, "a TIME_WAIT entry fits one cache line");
+
+#define TWF_TS 0x01          /* timestamps were in use: PAWS and tw_reuse apply */
+#define TWF_REUSEADDR 0x02   /* the connection had SO_REUSEADDR (bind conflicts) */
+#define TWF_OOW_ACKED 0x04   /* last_oow_ack is valid */
+#define TW_NIL UINT32_MAX
+
+/* At most this many entries expire per timer tick, so a million entries
+ * whose deadlines coincide never stall one synack_poll(); the rest wait
+ * for the next tick, which only makes TIME_WAIT a little longer. */
+#define TW_EXPIRE_BATCH 1024u
+
+/* The TIME_WAIT entries of a stack.  Every entry lives exactly 2*MSL after
+ * its last (re)start, so deadlines come in insertion order: one FIFO by
+ * deadline and one wheel timer for its head replace a timer per entry. */
+struct tw_table {
+	struct tw_entry *pool;      /* max_tw_buckets entries; [0, used) touched so far */
+	struct tw_port { uint32_t all, noreuse; } *ports; /* entries per local port */
+	uint32_t cap, used, count;
+	uint32_t free;              /* free list of pool indices */
+	uint32_t head, tail;        /* the FIFO, earliest deadline first */
+	struct stack_timer timer;   /* fires for the head */
+	/* RFC 1122 4.2.2.13 / Linux: the ISS a SYN accepted from TIME_WAIT gets */
+	bool isn_hint;
+	uint16_t hint_lport, hint_rport;
+	uint32_t hint_raddr, hint_isn;
+};
+
+static inline struct tw_entry *sk_tw(struct sk_common *sk)
+{
+	return container_of(sk, struct tw_entry, sk);
+}
+
+/* Whole seconds of the stack clock: the unit of the timestamp stamps. */
+static inline uint32_t tcp_seconds(const struct synack_stack *st)
+{
+	return (uint32_t)(st->now / 1000000u);
+}
+
+/* RFC 7323 5.5: TS.Recent older than 24 days (2^31 ticks of a 1 kHz clock
+ * would wrap) is invalid and PAWS is skipped. */
+#define TCP_PAWS_24DAYS (60u * 60u * 24u * 24u)
+
+/* RFC 7323 5.3 R1: is tsval older than TS.Recent, while TS.Recent is still
+ * valid?  A TS.Recent of 0 is ignored as Linux does (tcp_paws_check): some
+ * stacks send 0 in their SYN. */
+static inline bool tcp_paws_old(uint32_t ts_recent, uint32_t stamp_s, uint32_t now_s, uint32_t tsval)
+{
+	return (int32_t)(tsval - ts_recent) < 0 && now_s - stamp_s < TCP_PAWS_24DAYS && ts_recent != 0;
+}
+
 static inline bool tcb_has(const struct tcb *t, uint32_t f)
 {
 	return (t->flags & f) != 0;
@@ -145,6 +225,8 @@ void tcb_free(struct synack_stack *st, struct tcb *t); /* unhashes, cancels time
 struct tcb *tcb_from_sock(const struct synack_stack *st, int sock);
 void sk_hash(struct synack_stack *st, struct sk_common *sk);
 void sk_unhash(struct synack_stack *st, struct sk_common *sk);
+/* sk takes old's place in the 4-tuple hash (the same 4-tuple): one lookup. */
+void sk_replace(struct synack_stack *st, struct sk_common *old, struct sk_common *sk);
 /* Whatever holds the 4-tuple: a connection, a request or a TIME_WAIT entry. */
 struct sk_common *sk_lookup(struct synack_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
                             uint16_t rport);
@@ -152,6 +234,10 @@ void tcb_bind_port(struct synack_stack *st, struct tcb *t, uint16_t port);
 struct tcb *tcb_lookup_listener(struct synack_stack *st, uint16_t lport);
 void tcb_listen_hash(struct synack_stack *st, struct tcb *t);
 bool tcb_port_in_use(struct synack_stack *st, uint16_t port);
+/* bind()'s test (Linux inet_bind_conflict): a port is free for a socket with
+ * (reuse) or without SO_REUSEADDR, counting sockets and TIME_WAIT entries. */
+bool tcb_port_conflict(struct synack_stack *st, uint16_t port, bool reuse);
+void tcb_unbind_port(struct tcb *t);
 int tcb_pick_port(struct synack_stack *st, uint32_t raddr, uint16_t rport, uint16_t *port);
 
 /* ---- state and events ---- */
@@ -224,6 +310,22 @@ void tcp_timer_update(struct synack_stack *st, struct tcb *t);  /* re-arm the on
 void tcp_rexmit_start(struct synack_stack *st, struct tcb *t);  /* arm RTO if not armed */
 void tcp_timer_fire(struct synack_stack *st, struct stack_timer *timer);
 void tcp_enter_time_wait(struct synack_stack *st, struct tcb *t);
+
+/* ---- TIME_WAIT (timewait.c) ---- */
+int tw_init(struct synack_stack *st);
+void tw_free_all(struct synack_stack *st);
+/* The connection t just entered TIME_WAIT and its last ACK is out: a
+ * compact entry takes over the 4-tuple and t is released (SPEC T01). */
+void tw_from_tcb(struct synack_stack *st, struct tcb *t);
+bool tw_has_room(const struct synack_stack *st);
+void tcp_input_time_wait(struct synack_stack *st, struct tw_entry *tw, const struct synack_ipv4 *ip,
+                         const struct synack_tcp_seg *seg);
+/* tcp_tw_reuse: may connect() take over this entry's 4-tuple (SPEC T04)? */
+bool tw_reusable(const struct synack_stack *st, const struct tw_entry *tw);
+/* Ends the entry for a new connection; returns the ISS that connection must use. */
+uint32_t tw_recycle(struct synack_stack *st, struct tw_entry *tw);
+bool tw_port_conflict(const struct synack_stack *st, uint16_t port, bool reuse);
+size_t tw_foreach(const struct synack_stack *st, synack_sock_visit_fn fn, void *ctx);
 
 /* ---- input (tcp_input.c and the state files) ---- */
 void tcp_input_listen(struct synack_stack *st, struct tcb *l, const struct synack_ipv4 *ip,

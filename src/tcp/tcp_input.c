@@ -35,6 +35,13 @@ void tcp_input(struct synack_stack *st, const struct synack_ipv4 *ip, const uint
 		return;
 	}
 	if (sk) {
+		switch (sk->kind) {
+		case SK_TW:
+			tcp_input_time_wait(st, sk_tw(sk), ip, &seg);
+			return;
+		default:
+			break;
+		}
 		struct tcb *t = sk_tcb(sk);
 		if (t->state == SYNACK_SYN_SENT)
 			tcp_input_syn_sent(st, t, &seg);

@@ -54,6 +54,7 @@ void tcp_apply_options(struct synack_stack *st, struct tcb *t, const struct reqs
 	if (r->opts & RQ_TS) {
 		t->flags |= TF_TS;
 		t->ts_recent = r->ts_recent;
+		t->ts_recent_stamp = tcp_seconds(st);
 		mss -= TCP_TS_OPT_SPACE; /* the MSS counts data only; options take their share */
 	}
 	if (mss < 64) /* a hostile tiny MSS would make us send a segment per few bytes */

@@ -33,15 +33,17 @@ int synack_bind(struct synack_stack *st, int sock, uint32_t addr, uint16_t port)
 	if (addr != 0 && addr != st->cfg.addr)
 		return -EADDRNOTAVAIL;
 	if (port == 0) {
+		/* Linux inet_csk_find_open_port: a port nobody holds, not even a
+		 * TIME_WAIT entry, whatever SO_REUSEADDR says. */
 		uint32_t lo = st->cfg.ip_local_port_range[0], num = st->cfg.ip_local_port_range[1] - lo + 1;
 		uint32_t start = rng_below(&st->rng, num);
 		for (uint32_t i = 0; i < num && port == 0; i++)
-			if (!tcb_port_in_use(st, (uint16_t)(lo + (start + i) % num)))
+			if (!tcb_port_conflict(st, (uint16_t)(lo + (start + i) % num), false))
 				port = (uint16_t)(lo + (start + i) % num);
 		if (port == 0)
 			return -EADDRINUSE;
-	} else if (tcb_port_in_use(st, port)) {
-		return -EADDRINUSE;
+	} else if (tcb_port_conflict(st, port, t->sockopts & SOF_REUSEADDR)) {
+		return -EADDRINUSE; /* SPEC T07 */
 	}
 	t->sk.laddr = st->cfg.addr;
 	tcb_bind_port(st, t, port);
@@ -60,6 +62,11 @@ int synack_listen(struct synack_stack *st, int sock, int backlog)
 		if (e)
 			return e;
 	}
+	/* SO_REUSEADDR lets sockets share a port, but never two listeners
+	 * (Linux checks again at listen: inet_csk_get_port). */
+	struct tcb *other = tcb_lookup_listener(st, t->sk.lport);
+	if (other && other != t)
+		return -EADDRINUSE;
 	/* Linux: a negative backlog is 0, and somaxconn caps it. */
 	uint32_t b = backlog < 0 ? 0u : (uint32_t)backlog;
 	t->backlog = b > st->cfg.somaxconn ? st->cfg.somaxconn : b;
@@ -86,6 +93,9 @@ int synack_accept(struct synack_stack *st, int sock, uint32_t *peer_addr, uint16
 	c->qnext = NULL;
 	c->parent = NULL;
 	c->flags = (c->flags & ~(uint32_t)TF_IN_AQ) | TF_USER;
+	/* Socket options are inherited from the listener, as Linux's clone does. */
+	c->sockopts = l->sockopts;
+	c->linger_s = l->linger_s;
 	if (peer_addr)
 		*peer_addr = c->sk.raddr;
 	if (peer_port)
@@ -108,15 +118,26 @@ int synack_connect(struct synack_stack *st, int sock, uint32_t addr, uint16_t po
 		return -EINVAL;
 	stack_set_now(st, now);
 	uint16_t lport = t->sk.lport;
-	if (lport == 0) {
+	bool ephemeral = lport == 0;
+	if (ephemeral) {
 		int e = tcb_pick_port(st, addr, port, &lport);
 		if (e)
 			return e;
-		tcb_bind_port(st, t, lport);
-	} else if (sk_lookup(st, st->cfg.addr, lport, addr, port)) {
-		return -EADDRNOTAVAIL;
 	}
+	/* SPEC T04: a 4-tuple still held, by TIME_WAIT too, is unavailable
+	 * unless tw_reuse lets this connection take the entry over. */
+	uint32_t iss = 0;
+	struct sk_common *sk = sk_lookup(st, st->cfg.addr, lport, addr, port);
+	if (sk) {
+		if (sk->kind != SK_TW || !tw_reusable(st, sk_tw(sk)))
+			return -EADDRNOTAVAIL;
+		iss = tw_recycle(st, sk_tw(sk));
+	}
+	if (ephemeral)
+		tcb_bind_port(st, t, lport);
 	tcp_conn_init(st, t, st->cfg.addr, lport, addr, port);
+	if (iss)
+		t->iss = t->snd_una = t->snd_nxt = t->snd_max = iss;
 	sk_hash(st, &t->sk);
 	CTR_INC(st, TcpActiveOpens);
 	tcb_set_state(st, t, SYNACK_SYN_SENT);
@@ -261,6 +282,25 @@ static void close_listener(struct synack_stack *st, struct tcb *l)
 	}
 }
 
+/* SO_LINGER {1, 0} (SPEC T08): an abortive close, as Linux's tcp_disconnect:
+ * RST wherever the peer may still hold state (in CLOSING and LAST_ACK only
+ * if our FIN never went out), then CLOSED with no TIME_WAIT.  Linux counts
+ * it as TCPAbortOnData (tcp_close), and so do we. */
+static void close_abort(struct synack_stack *st, struct tcb *t)
+{
+	bool closing = t->state == SYNACK_CLOSING || t->state == SYNACK_LAST_ACK;
+	if (!closing || !tcb_has(t, TF_FIN_SENT))
+		tcp_send_rst(st, t);
+	CTR_INC(st, TcpExtTCPAbortOnData);
+	tcb_close(st, t, 0);
+}
+
+/* Releases the handle.  The connection closes in the background: FIN after
+ * queued data; RST instead if unread data would be lost (RFC 1122
+ * 4.2.2.13, RFC 2525, SPEC C11) or SO_LINGER is {1, 0}.  SO_LINGER {1, N}:
+ * our close() cannot block as Linux's does, so it returns at once and N
+ * becomes a deadline: a connection whose data and FIN are not all
+ * acknowledged N seconds later is reset (TcpExtTCPAbortOnLinger). */
 int synack_close(struct synack_stack *st, int sock, uint64_t now)
 {
 	struct tcb *t = tcb_from_sock(st, sock);
@@ -269,35 +309,49 @@ int synack_close(struct synack_stack *st, int sock, uint64_t now)
 	stack_set_now(st, now);
 	t->flags &= ~(uint32_t)TF_USER; /* the handle is gone; the connection may linger */
 	t->flags |= TF_RD_SHUT;
+	bool linger = (t->sockopts & SOF_LINGER) != 0;
 	switch (t->state) {
 	case SYNACK_LISTEN:
 		close_listener(st, t);
 		tcb_close(st, t, 0);
-		break;
+		return done(st, 0);
 	case SYNACK_CLOSED:
 	case SYNACK_SYN_SENT:
 		tcb_close(st, t, 0);
-		break;
-	case SYNACK_TIME_WAIT:
-	case SYNACK_FIN_WAIT_1:
-	case SYNACK_CLOSING:
-	case SYNACK_LAST_ACK:
-		break;
-	case SYNACK_FIN_WAIT_2: /* orphaned now: fin_timeout bounds it (SPEC C09) */
-		t->linger_at = st->now + SYNACK_MS(st->cfg.fin_timeout_ms);
-		tcp_timer_update(st, t);
-		break;
-	default:
+		return done(st, 0);
+	case SYNACK_ESTABLISHED:
+	case SYNACK_CLOSE_WAIT:
+	case SYNACK_SYN_RCVD:
 		if (ring_len(&t->rcv) > 0) {
-			/* Unread data would be lost silently: reset so the peer
-			 * knows (RFC 1122 4.2.2.13, RFC 2525, SPEC C11). */
 			CTR_INC(st, TcpExtTCPAbortOnClose);
 			tcp_send_rst(st, t);
 			tcb_close(st, t, 0);
-		} else {
-			send_fin(st, t);
+			return done(st, 0);
 		}
 		break;
+	default:
+		break;
+	}
+	if (linger && t->linger_s == 0) {
+		close_abort(st, t);
+		return done(st, 0);
+	}
+	switch (t->state) {
+	case SYNACK_FIN_WAIT_2: /* orphaned now: fin_timeout bounds it (SPEC C09) */
+		t->linger_at = st->now + SYNACK_MS(st->cfg.fin_timeout_ms);
+		tcp_timer_update(st, t);
+		return done(st, 0);
+	case SYNACK_ESTABLISHED:
+	case SYNACK_CLOSE_WAIT:
+	case SYNACK_SYN_RCVD:
+		send_fin(st, t);
+		break;
+	default: /* FIN_WAIT_1, CLOSING, LAST_ACK: our FIN is queued already */
+		break;
+	}
+	if (linger && !tcb_has(t, TF_FREE) && t->state != SYNACK_FIN_WAIT_2 && t->state != SYNACK_CLOSED) {
+		t->linger_at = st->now + SYNACK_SEC(t->linger_s);
+		tcp_timer_update(st, t);
 	}
 	return done(st, 0);
 }
@@ -317,6 +371,12 @@ int synack_getsockopt(struct synack_stack *st, int sock, enum synack_sockopt opt
 	case SYNACK_TCP_NODELAY:
 		*val = tcb_has(t, TF_NODELAY);
 		return 0;
+	case SYNACK_SO_REUSEADDR:
+		*val = (t->sockopts & SOF_REUSEADDR) != 0;
+		return 0;
+	case SYNACK_SO_LINGER:
+		*val = (t->sockopts & SOF_LINGER) ? (int)t->linger_s : -1;
+		return 0;
 	default:
 		return -ENOPROTOOPT;
 	}
@@ -335,6 +395,21 @@ int synack_setsockopt(struct synack_stack *st, int sock, enum synack_sockopt opt
 			t->flags &= ~(uint32_t)TF_NODELAY;
 		tcp_output(st, t); /* Linux pushes pending data when Nagle is turned off */
 		return done(st, 0);
+	case SYNACK_SO_REUSEADDR:
+		if (val)
+			t->sockopts |= SOF_REUSEADDR;
+		else
+			t->sockopts &= (uint8_t)~SOF_REUSEADDR;
+		return 0;
+	case SYNACK_SO_LINGER:
+		if (val < 0) {
+			t->sockopts &= (uint8_t)~SOF_LINGER;
+			t->linger_s = 0;
+		} else {
+			t->sockopts |= SOF_LINGER;
+			t->linger_s = (uint32_t)val;
+		}
+		return 0;
 	default:
 		return -ENOPROTOOPT;
 	}
@@ -421,5 +496,5 @@ size_t synack_sock_foreach(const struct synack_stack *st, synack_sock_visit_fn f
 		fn(ctx, tcb_has(t, TF_USER) ? t->sock : -1, &info);
 		n++;
 	}
-	return n + tcp_req_foreach(st, fn, ctx);
+	return n + tcp_req_foreach(st, fn, ctx) + tw_foreach(st, fn, ctx); /* requests and TIME_WAIT entries: sock -1 */
 }

@@ -21,12 +21,14 @@ int tcp_tables_init(struct synack_stack *st)
 	struct tcp_tables *tt = &st->tcp;
 	uint32_t n = st->cfg.max_sockets;
 	size_t per = (size_t)st->cfg.rmem + st->cfg.wmem;
-	/* Connections and request entries share the 4-tuple hash. */
-	uint32_t hsize = pow2_at_least(2u * (n + st->cfg.max_syn_backlog));
+	uint32_t hsize = pow2_at_least(n * 2);
+	/* The 4-tuple hash holds request and TIME_WAIT entries too: about one
+	 * bucket each. */
+	uint32_t esize = pow2_at_least(2u * (n + st->cfg.max_syn_backlog) + st->cfg.max_tw_buckets);
 	tt->pool = calloc(n, sizeof(struct tcb));
 	/* One allocation for every buffer: untouched pages cost no memory. */
 	tt->bufmem = calloc(n, per);
-	tt->ehash = calloc(hsize, sizeof(struct sk_common *));
+	tt->ehash = calloc(esize, sizeof(struct sk_common *));
 	tt->bhash = calloc(hsize, sizeof(struct tcb *));
 	tt->lhash = calloc(hsize, sizeof(struct sk_common *));
 	if (!tt->pool || !tt->bufmem || !tt->ehash || !tt->bhash || !tt->lhash) {
@@ -34,6 +36,7 @@ int tcp_tables_init(struct synack_stack *st)
 		return -ENOMEM;
 	}
 	tt->hmask = hsize - 1;
+	tt->emask = esize - 1;
 	tt->hash_key = rng_key(&st->rng);
 	tt->isn_key = rng_key(&st->rng);
 	tt->port_key = rng_key(&st->rng);
@@ -49,12 +52,16 @@ int tcp_tables_init(struct synack_stack *st)
 		t->qnext = tt->free;
 		tt->free = t;
 	}
-	return 0;
+	int e = tw_init(st);
+	if (e)
+		tcp_tables_free(st);
+	return e;
 }
 
 void tcp_tables_free(struct synack_stack *st)
 {
 	struct tcp_tables *tt = &st->tcp;
+	tw_free_all(st);
 	free(tt->pool);
 	free(tt->bufmem);
 	free(tt->ehash);
@@ -93,9 +100,16 @@ static uint32_t bucket_index(struct synack_stack *st, uint32_t laddr, uint16_t l
 	return (uint32_t)h & st->tcp.hmask;
 }
 
+static struct sk_common **ehash_bucket(struct synack_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
+                                       uint16_t rport)
+{
+	uint64_t h = siphash24_u32x4(&st->tcp.hash_key, laddr, raddr, ((uint32_t)lport << 16) | rport, 0);
+	return &st->tcp.ehash[(uint32_t)h & st->tcp.emask];
+}
+
 static struct sk_common **ebucket(struct synack_stack *st, const struct sk_common *k)
 {
-	return &st->tcp.ehash[bucket_index(st, k->laddr, k->lport, k->raddr, k->rport)];
+	return ehash_bucket(st, k->laddr, k->lport, k->raddr, k->rport);
 }
 
 static struct tcb **port_bucket(struct synack_stack *st, uint16_t port)
@@ -133,6 +147,19 @@ void sk_unhash(struct synack_stack *st, struct sk_common *sk)
 	chain_remove(ebucket(st, sk), sk);
 }
 
+void sk_replace(struct synack_stack *st, struct sk_common *old, struct sk_common *sk)
+{
+	for (struct sk_common **pp = ebucket(st, old); *pp; pp = &(*pp)->hnext) {
+		if (*pp == old) {
+			sk->hnext = old->hnext;
+			*pp = sk;
+			old->hnext = NULL;
+			return;
+		}
+	}
+	sk_hash(st, sk);
+}
+
 void tcb_bind_port(struct synack_stack *st, struct tcb *t, uint16_t port)
 {
 	struct tcb **b = port_bucket(st, port);
@@ -144,7 +171,7 @@ void tcb_bind_port(struct synack_stack *st, struct tcb *t, uint16_t port)
 	*b = t;
 }
 
-static void tcb_unbind_port(struct tcb *t)
+void tcb_unbind_port(struct tcb *t)
 {
 	if (!t->bpprev)
 		return;
@@ -207,7 +234,7 @@ struct tcb *tcb_from_sock(const struct synack_stack *st, int sock)
 struct sk_common *sk_lookup(struct synack_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
                             uint16_t rport)
 {
-	for (struct sk_common *sk = st->tcp.ehash[bucket_index(st, laddr, lport, raddr, rport)]; sk; sk = sk->hnext)
+	for (struct sk_common *sk = *ehash_bucket(st, laddr, lport, raddr, rport); sk; sk = sk->hnext)
 		if (sk->lport == lport && sk->rport == rport && sk->raddr == raddr && sk->laddr == laddr)
 			return sk;
 	return NULL;
@@ -231,8 +258,23 @@ bool tcb_port_in_use(struct synack_stack *st, uint16_t port)
 	return false;
 }
 
-/* A port may serve a new connection to raddr:rport if that 4-tuple is free
- * and no listener or unconnected bound socket claims the port. */
+/* Linux's inet_bind_conflict (bind's "relax" case): two holders of a port
+ * conflict unless both have SO_REUSEADDR and the other is not listening.
+ * TIME_WAIT entries count as holders (SPEC T07). */
+bool tcb_port_conflict(struct synack_stack *st, uint16_t port, bool reuse)
+{
+	for (struct tcb *t = *port_bucket(st, port); t; t = t->bnext) {
+		if (t->sk.lport != port)
+			continue;
+		if (!reuse || !(t->sockopts & SOF_REUSEADDR) || t->state == SYNACK_LISTEN)
+			return true;
+	}
+	return tw_port_conflict(st, port, reuse);
+}
+
+/* A port may serve a new connection to raddr:rport if no listener or
+ * unconnected bound socket claims the port and the 4-tuple is free, or is
+ * held by a TIME_WAIT entry that tw_reuse lets us take over (SPEC T04). */
 static bool port_usable(struct synack_stack *st, uint16_t port, uint32_t raddr, uint16_t rport)
 {
 	for (struct tcb *t = *port_bucket(st, port); t; t = t->bnext) {
@@ -241,11 +283,16 @@ static bool port_usable(struct synack_stack *st, uint16_t port, uint32_t raddr, 
 		if (t->sk.rport == 0 || (t->sk.raddr == raddr && t->sk.rport == rport))
 			return false;
 	}
-	return true;
+	struct sk_common *sk = sk_lookup(st, st->cfg.addr, port, raddr, rport);
+	return !sk || (sk->kind == SK_TW && tw_reusable(st, sk_tw(sk)));
 }
 
 /* RFC 6056 3.3.3 (Algorithm 3): start from a keyed hash of the destination,
- * so ports are neither sequential nor predictable, and walk the range once. */
+ * so ports are not predictable, and walk the range once: a full range gives
+ * EADDRNOTAVAIL after at most one pass.  After each pick the counter moves
+ * on by a random 1..8, as Linux does since 5.18 ("tcp: add small random
+ * increments to the source port"), so successive ports to one destination
+ * are not sequential either (RFC 6056 3.3.5's idea). */
 int tcb_pick_port(struct synack_stack *st, uint32_t raddr, uint16_t rport, uint16_t *port)
 {
 	uint32_t lo = st->cfg.ip_local_port_range[0], hi = st->cfg.ip_local_port_range[1];
@@ -254,7 +301,7 @@ int tcb_pick_port(struct synack_stack *st, uint32_t raddr, uint16_t rport, uint1
 	for (uint32_t i = 0; i < num; i++) {
 		uint16_t p = (uint16_t)(lo + (offset + st->tcp.port_hint + i) % num);
 		if (port_usable(st, p, raddr, rport)) {
-			st->tcp.port_hint += i + 1;
+			st->tcp.port_hint += i + 1 + rng_below(&st->rng, 8);
 			*port = p;
 			return 0;
 		}

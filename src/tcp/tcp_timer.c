@@ -1,7 +1,9 @@
 /* The one timer of a connection.  A connection keeps two deadlines,
- * rexmit_at (retransmission or window probe) and linger_at (TIME_WAIT's 2MSL
- * or an orphaned FIN_WAIT_2's fin_timeout), and the wheel holds a single slot
- * for the earlier of the two: re-armed, never one slot per event. */
+ * rexmit_at (retransmission or window probe) and linger_at (an orphaned
+ * FIN_WAIT_2's fin_timeout, or SO_LINGER's limit on a closing connection),
+ * and the wheel holds a single slot for the earlier of the two: re-armed,
+ * never one slot per event.  TIME_WAIT entries have their own timer
+ * (timewait.c). */
 #include "tcp/tcp.h"
 
 void tcp_timer_update(struct synack_stack *st, struct tcb *t)
@@ -26,12 +28,21 @@ void tcp_rexmit_start(struct synack_stack *st, struct tcb *t)
 	tcp_timer_update(st, t);
 }
 
+/* Called while the segment that completes the close is processed; once
+ * its ACK is out, tcp_input_synchronized hands the connection over to a
+ * TIME_WAIT entry (timewait.c).  With max_tw_buckets entries already held,
+ * Linux's tcp_time_wait() closes the connection at once and counts
+ * TCPTimeWaitOverflow (SPEC T06): the trace shows ... -> CLOSED. */
 void tcp_enter_time_wait(struct synack_stack *st, struct tcb *t)
 {
-	tcb_set_state(st, t, SYNACK_TIME_WAIT);
-	t->rexmit_at = SYNACK_TIME_NEVER;
-	t->linger_at = st->now + 2u * SYNACK_MS(st->cfg.msl_ms);
+	t->rexmit_at = t->linger_at = SYNACK_TIME_NEVER;
 	tcp_timer_update(st, t);
+	if (!tw_has_room(st)) {
+		CTR_INC(st, TcpExtTCPTimeWaitOverflow);
+		tcb_set_state(st, t, SYNACK_CLOSED);
+		return;
+	}
+	tcb_set_state(st, t, SYNACK_TIME_WAIT);
 }
 
 /* How many timeouts the current state tolerates.  Linux: tcp_syn_retries,
@@ -92,8 +103,12 @@ void tcp_timer_fire(struct synack_stack *st, struct stack_timer *timer)
 	struct tcb *t = container_of(timer, struct tcb, timer);
 	if (t->linger_at <= st->now) {
 		t->linger_at = SYNACK_TIME_NEVER;
-		if (t->state == SYNACK_TIME_WAIT)
-			CTR_INC(st, TcpExtTW);
+		if (t->state != SYNACK_FIN_WAIT_2) {
+			/* SO_LINGER {1, N}: N seconds after close() the peer still
+			 * has not acknowledged our data and FIN; abort (SPEC T08). */
+			CTR_INC(st, TcpExtTCPAbortOnLinger);
+			tcp_send_rst(st, t);
+		}
 		tcb_close(st, t, 0);
 		return;
 	}
