@@ -140,6 +140,33 @@ static int run_socket(struct client *c)
 	return 0;
 }
 
+/* The state our connection ended in: once it enters TIME_WAIT the handle
+ * reads CLOSED and a compact TIME_WAIT entry (no handle) holds the 4-tuple. */
+struct tw_probe {
+	struct synack_sockinfo me;
+	bool found;
+};
+
+static void tw_visit(void *ctx, int sock, const struct synack_sockinfo *i)
+{
+	struct tw_probe *p = ctx;
+	if (sock < 0 && i->state == SYNACK_TIME_WAIT && i->lport == p->me.lport && i->rport == p->me.rport &&
+	    i->raddr == p->me.raddr)
+		p->found = true;
+}
+
+static int final_state(struct client *c, const struct synack_sockinfo *at_connect)
+{
+	struct synack_sockinfo info;
+	if (c->sock < 0 || synack_sockinfo(c->st, c->sock, &info) != 0)
+		return SYNACK_CLOSED;
+	if (info.state != SYNACK_CLOSED)
+		return info.state;
+	struct tw_probe p = {.me = *at_connect, .found = false};
+	synack_sock_foreach(c->st, tw_visit, &p);
+	return p.found ? SYNACK_TIME_WAIT : SYNACK_CLOSED;
+}
+
 static int parse(int argc, char **argv, struct cli_tun_args *ta, uint32_t *peer, uint16_t *port,
                  const char **send_path, const char **out_path, uint64_t *timeout_s, bool *stats)
 {
@@ -253,9 +280,12 @@ int cmd_connect(int argc, char **argv)
 		c.st = synack_tun_stack(c.tun);
 		c.sock = synack_socket(c.st);
 		int e = c.sock < 0 ? c.sock : synack_connect(c.st, c.sock, peer, port, synack_tun_now());
+		struct synack_sockinfo at_connect;
+		memset(&at_connect, 0, sizeof(at_connect));
+		if (c.sock >= 0)
+			synack_sockinfo(c.st, c.sock, &at_connect);
 		rc = e == -EINPROGRESS ? connect_loop(&c, timeout_s) : fail(&c, -e, "connect");
-		struct synack_sockinfo info;
-		int state = c.sock >= 0 && synack_sockinfo(c.st, c.sock, &info) == 0 ? info.state : SYNACK_CLOSED;
+		int state = final_state(&c, &at_connect);
 		if (rc == 0)
 			fprintf(stderr, PROG ": sent %llu bytes, received %llu bytes, closed cleanly (%s)\n",
 			        (unsigned long long)c.sent, (unsigned long long)c.received,
