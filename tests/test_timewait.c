@@ -285,7 +285,7 @@ static bool drop_next(void *ctx, const uint8_t *pkt, size_t len, synack_time_t n
 	return true;
 }
 
-static void test_T02_lost_last_ack_fin_answered_2msl_restarts(void **state)
+static void test_Q10_T02_lost_last_ack_fin_answered_2msl_restarts(void **state)
 {
 	(void)state;
 	struct scn x;
@@ -661,7 +661,7 @@ static int restart_server(struct scn *x, bool reuse)
 	return e;
 }
 
-static void test_T07_restarted_server_needs_so_reuseaddr(void **state)
+static void test_Q13_T07_restarted_server_needs_so_reuseaddr(void **state)
 {
 	(void)state;
 	for (int old_reuse = 1; old_reuse >= 0; old_reuse--) {
@@ -849,7 +849,7 @@ static void reuse_client(struct synack_config *cfg, int col)
  * incarnation closed; a segment of the old incarnation that was delayed in
  * the network then arrives with a sequence number that happens to fall in
  * the new window.  Its older timestamp gives it away. */
-static void test_T09_old_duplicate_of_reused_tuple_rejected(void **state)
+static void test_Q10_T09_old_duplicate_of_reused_tuple_rejected(void **state)
 {
 	(void)state;
 	struct scn x;
@@ -1153,7 +1153,7 @@ int main(void)
 		cmocka_unit_test(test_T01_entry_fits_64_bytes),
 		cmocka_unit_test(test_T01_connection_slot_freed_while_entry_answers),
 		cmocka_unit_test(test_T01_held_handle_reads_closed),
-		cmocka_unit_test(test_T02_lost_last_ack_fin_answered_2msl_restarts),
+		cmocka_unit_test(test_Q10_T02_lost_last_ack_fin_answered_2msl_restarts),
 		cmocka_unit_test(test_T03_rst_in_time_wait),
 		cmocka_unit_test(test_T04_ephemeral_connect_avoids_time_wait),
 		cmocka_unit_test(test_T04_bound_port_in_time_wait_is_eaddrnotavail),
@@ -1163,11 +1163,11 @@ int main(void)
 		cmocka_unit_test(test_T05_syn_without_timestamps_beyond_rcv_nxt_reopens),
 		cmocka_unit_test(test_T05_old_syn_gets_time_wait_ack),
 		cmocka_unit_test(test_T06_max_tw_buckets_overflow_skips_time_wait),
-		cmocka_unit_test(test_T07_restarted_server_needs_so_reuseaddr),
+		cmocka_unit_test(test_Q13_T07_restarted_server_needs_so_reuseaddr),
 		cmocka_unit_test(test_T08_linger_zero_resets_no_time_wait),
 		cmocka_unit_test(test_T08_linger_timeout_aborts_unfinished_close),
 		cmocka_unit_test(test_T09_paws_on_established_connection),
-		cmocka_unit_test(test_T09_old_duplicate_of_reused_tuple_rejected),
+		cmocka_unit_test(test_Q10_T09_old_duplicate_of_reused_tuple_rejected),
 		cmocka_unit_test(test_Q11_T04_crawler_runs_out_of_ports),
 		cmocka_unit_test(test_Q11_T04_crawler_with_tw_reuse),
 		cmocka_unit_test(test_Q11_T08_crawler_with_linger_zero),
