@@ -93,7 +93,9 @@ setup() {
 # it and the case fails) and waits for its banner (at most 100 x 0.1 s).
 start_serve() {
 	: >"$WORK/serve.out"
-	nsx timeout 240 "$SYNACK" serve --tun tun0 --addr "$OURS" "$@" >"$WORK/serve.out" 2>&1 &
+	# Not through nsx: a function would run in a subshell, and $! would not
+	# be the process that gets our signals.  ip netns exec execs timeout.
+	ip netns exec "$NS" timeout 240 "$SYNACK" serve --tun tun0 --addr "$OURS" "$@" >"$WORK/serve.out" 2>&1 &
 	SERVE_JOB=$!
 	BG+=("$SERVE_JOB")
 	local i
@@ -145,7 +147,7 @@ wait_listen() {
 peer_bg() { # $1: output name, rest: timeout and peer arguments
 	local name=$1
 	shift
-	nsx timeout "$@" >"$WORK/$name.out" 2>&1 &
+	ip netns exec "$NS" timeout "$@" >"$WORK/$name.out" 2>&1 &
 	BG+=($!)
 	LAST_BG=$!
 }
