@@ -267,6 +267,12 @@ static void run_http(struct server *s, int sock, struct conn *c)
 			continue;
 		}
 		if (c->close_after) { /* response sent: we close first */
+			/* Read what already came (a request body we did not want,
+			 * an over-long header): closing with unread data would
+			 * send RST instead of FIN and could destroy the response
+			 * before the client reads it (RFC 1122 4.2.2.13). */
+			while (synack_recv(s->st, sock, c->in, sizeof(c->in), synack_tun_now()) > 0)
+				;
 			conn_close(s, sock);
 			return;
 		}
