@@ -55,6 +55,7 @@ struct server {
 	uint32_t max;
 	struct conn **conn;           /* by socket handle */
 	int *ready;                   /* handles marked by the event hook, not yet run */
+	int *batch;                   /* the round being run (ready handles move here) */
 	bool *is_ready;
 	uint32_t nready;
 	uint64_t accepted, closed;
@@ -267,6 +268,12 @@ static void run_http(struct server *s, int sock, struct conn *c)
 			continue;
 		}
 		if (c->close_after) { /* response sent: we close first */
+			/* Read what already came (a request body we did not want,
+			 * an over-long header): closing with unread data would
+			 * send RST instead of FIN and could destroy the response
+			 * before the client reads it (RFC 1122 4.2.2.13). */
+			while (synack_recv(s->st, sock, c->in, sizeof(c->in), synack_tun_now()) > 0)
+				;
 			conn_close(s, sock);
 			return;
 		}
@@ -338,9 +345,7 @@ static void run_socket(struct server *s, int sock)
  * the next round, so one busy connection cannot starve the others. */
 static void run_ready(struct server *s)
 {
-	int *batch = malloc(sizeof(int) * s->max);
-	if (!batch)
-		return;
+	int *batch = s->batch;
 	for (int round = 0; round < MAX_ROUNDS && s->nready > 0; round++) {
 		uint32_t n = s->nready;
 		memcpy(batch, s->ready, sizeof(int) * n);
@@ -350,7 +355,6 @@ static void run_ready(struct server *s)
 		for (uint32_t i = 0; i < n; i++)
 			run_socket(s, batch[i]);
 	}
-	free(batch);
 }
 
 static int usage(FILE *f, int rc)
@@ -395,98 +399,115 @@ static int serve_loop(struct server *s)
 	return rc;
 }
 
+/* Returns 0 to run, -1 after --help (exit 0), or an exit code. */
+static int parse(int argc, char **argv, struct cli_tun_args *ta, uint16_t *port, int *app)
+{
+	for (int i = 1; i < argc; i++) {
+		int k = cli_tun_option(PROG, ta, argc, argv, &i);
+		if (k < 0)
+			return CLI_EXIT_USAGE;
+		if (k > 0)
+			continue;
+		const char *o = argv[i];
+		if (!strcmp(o, "--help") || !strcmp(o, "-h"))
+			return usage(stdout, 0) - 1;
+		if (strcmp(o, "--port") != 0 && strcmp(o, "--app") != 0) {
+			fprintf(stderr, PROG ": unknown option '%s' (try --help)\n", o);
+			return CLI_EXIT_USAGE;
+		}
+		if (i + 1 >= argc) {
+			fprintf(stderr, PROG ": %s needs a value\n", o);
+			return CLI_EXIT_USAGE;
+		}
+		const char *v = argv[++i];
+		if (!strcmp(o, "--port") && !cli_parse_port(v, port)) {
+			fprintf(stderr, PROG ": --port '%s' must be a number from 1 to 65535\n", v);
+			return CLI_EXIT_USAGE;
+		}
+		if (!strcmp(o, "--app")) {
+			for (*app = 2; *app >= 0 && strcmp(v, app_names[*app]) != 0; (*app)--)
+				;
+			if (*app < 0) {
+				fprintf(stderr, PROG ": --app '%s': choose echo, discard or http\n", v);
+				return CLI_EXIT_USAGE;
+			}
+		}
+	}
+	bool ok = cli_tun_complete(PROG, ta);
+	if (*port == 0)
+		fprintf(stderr, PROG ": --port PORT is required (try --help)\n");
+	if (*app < 0)
+		fprintf(stderr, PROG ": --app echo|discard|http is required (try --help)\n");
+	return ok && *port != 0 && *app >= 0 ? 0 : CLI_EXIT_USAGE;
+}
+
+/* Listens, runs until a stop signal, prints what happened. */
+static int run_server(struct server *s, const struct cli_tun_args *ta, uint16_t port)
+{
+	s->lsock = synack_socket(s->st);
+	int e = s->lsock < 0 ? s->lsock : synack_bind(s->st, s->lsock, 0, port);
+	if (e == 0)
+		e = synack_listen(s->st, s->lsock, BACKLOG);
+	if (e < 0) {
+		fprintf(stderr, PROG ": cannot listen on port %u: %s (%s)\n", port, strerror(-e), cli_errno_name(-e));
+		return CLI_EXIT_FAIL;
+	}
+	char a[16];
+	printf(PROG ": %s on %s:%u via %s (pid %ld); SIGUSR1 prints connections, SIGINT/SIGTERM stops\n",
+	       app_names[s->app], synack_ip_format(ta->addr, a), port, synack_tun_ifname(s->tun), (long)getpid());
+	fflush(stdout);
+	int rc = serve_loop(s);
+	printf("-- stopping: %llu connections accepted, %llu closed by the app --\n", (unsigned long long)s->accepted,
+	       (unsigned long long)s->closed);
+	cli_print_table(stdout, s->st, synack_tun_now());
+	cli_print_counters(stdout, s->tun);
+	fflush(stdout);
+	return rc;
+}
+
 int cmd_serve(int argc, char **argv)
 {
 	struct cli_tun_args ta = {0};
 	uint16_t port = 0;
 	int app = -1;
-	for (int i = 1; i < argc; i++) {
-		int k = cli_tun_option(PROG, &ta, argc, argv, &i);
-		if (k < 0)
-			return CLI_EXIT_USAGE;
-		if (k > 0)
-			continue;
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
-			return usage(stdout, 0);
-		if ((!strcmp(argv[i], "--port") || !strcmp(argv[i], "--app")) && i + 1 >= argc) {
-			fprintf(stderr, PROG ": %s needs a value\n", argv[i]);
-			return CLI_EXIT_USAGE;
-		}
-		if (!strcmp(argv[i], "--port")) {
-			if (!cli_parse_port(argv[++i], &port)) {
-				fprintf(stderr, PROG ": --port '%s' must be a number from 1 to 65535\n", argv[i]);
-				return CLI_EXIT_USAGE;
-			}
-		} else if (!strcmp(argv[i], "--app")) {
-			const char *v = argv[++i];
-			for (app = 2; app >= 0 && strcmp(v, app_names[app]) != 0; app--)
-				;
-			if (app < 0) {
-				fprintf(stderr, PROG ": --app '%s': choose echo, discard or http\n", v);
-				return CLI_EXIT_USAGE;
-			}
-		} else {
-			fprintf(stderr, PROG ": unknown option '%s' (try --help)\n", argv[i]);
-			return CLI_EXIT_USAGE;
-		}
-	}
-	bool ok = cli_tun_complete(PROG, &ta);
-	if (port == 0)
-		fprintf(stderr, PROG ": --port PORT is required (try --help)\n");
-	if (app < 0)
-		fprintf(stderr, PROG ": --app echo|discard|http is required (try --help)\n");
-	if (!ok || port == 0 || app < 0)
-		return CLI_EXIT_USAGE;
+	int rc = parse(argc, argv, &ta, &port, &app);
+	if (rc != 0)
+		return rc < 0 ? 0 : rc;
 
 	struct server s;
 	memset(&s, 0, sizeof(s));
 	s.app = (enum app)app;
-	struct synack_hooks hooks = {.event = on_event, .ctx = &s};
-	/* The tables are sized before the stack exists: use the default pool size. */
+	/* The tables are sized before the stack exists: the default pool size. */
 	struct synack_config def;
 	synack_config_default(&def);
 	s.max = def.max_sockets;
 	s.conn = calloc(s.max, sizeof(*s.conn));
 	s.ready = calloc(s.max, sizeof(*s.ready));
 	s.is_ready = calloc(s.max, sizeof(*s.is_ready));
-	if (!s.conn || !s.ready || !s.is_ready) {
+	s.batch = calloc(s.max, sizeof(*s.batch));
+	if (!s.conn || !s.ready || !s.is_ready || !s.batch) {
 		fprintf(stderr, PROG ": out of memory\n");
-		return CLI_EXIT_FAIL;
-	}
-	cli_signals_install();
-	s.tun = cli_tun_open(PROG, &ta, &hooks);
-	if (!s.tun)
-		return CLI_EXIT_FAIL;
-	s.st = synack_tun_stack(s.tun);
-	int rc = 0;
-	s.lsock = synack_socket(s.st);
-	int e = s.lsock < 0 ? s.lsock : synack_bind(s.st, s.lsock, 0, port);
-	if (e == 0)
-		e = synack_listen(s.st, s.lsock, BACKLOG);
-	if (e < 0) {
-		fprintf(stderr, PROG ": cannot listen on port %u: %s (%s)\n", port, strerror(-e), cli_errno_name(-e));
 		rc = CLI_EXIT_FAIL;
 	} else {
-		char a[16];
-		printf(PROG ": %s on %s:%u via %s (pid %ld); SIGUSR1 prints connections, SIGINT/SIGTERM stops\n",
-		       app_names[app], synack_ip_format(ta.addr, a), port, synack_tun_ifname(s.tun), (long)getpid());
-		fflush(stdout);
-		rc = serve_loop(&s);
-		printf("-- stopping: %llu connections accepted, %llu closed by the app --\n",
-		       (unsigned long long)s.accepted, (unsigned long long)s.closed);
-		cli_print_table(stdout, s.st, synack_tun_now());
-		cli_print_counters(stdout, s.tun);
-		fflush(stdout);
+		cli_signals_install();
+		struct synack_hooks hooks = {.event = on_event, .ctx = &s};
+		s.tun = cli_tun_open(PROG, &ta, &hooks);
+		rc = s.tun ? 0 : CLI_EXIT_FAIL;
 	}
-	for (uint32_t i = 0; i < s.max; i++)
+	if (s.tun) {
+		s.st = synack_tun_stack(s.tun);
+		rc = run_server(&s, &ta, port);
+		int pe = synack_tun_close(s.tun);
+		if (pe < 0) {
+			fprintf(stderr, PROG ": writing the pcap failed: %s\n", strerror(-pe));
+			rc = CLI_EXIT_FAIL;
+		}
+	}
+	for (uint32_t i = 0; s.conn && i < s.max; i++)
 		free(s.conn[i]);
 	free(s.conn);
 	free(s.ready);
 	free(s.is_ready);
-	int pe = synack_tun_close(s.tun);
-	if (pe < 0) {
-		fprintf(stderr, PROG ": writing the pcap failed: %s\n", strerror(-pe));
-		rc = CLI_EXIT_FAIL;
-	}
+	free(s.batch);
 	return rc;
 }
