@@ -371,21 +371,7 @@ const struct synack_ladder_seg *sc_nth_seg(const struct scenario_run *r, int col
 
 const char *scenario_states(const struct scenario_run *r, int col, char *buf, size_t cap)
 {
-	if (!cap)
-		return buf;
-	buf[0] = '\0';
-	size_t used = 0;
-	for (size_t i = 0; i < synack_ladder_state_count(r->lad); i++) {
-		const struct synack_ladder_state *s = synack_ladder_state_get(r->lad, i);
-		if (s->col != col)
-			continue;
-		int n = snprintf(buf + used, cap - used, "%s%s>%s", used ? " " : "", synack_state_name(s->old_state),
-		                 synack_state_name(s->new_state));
-		if (n < 0 || (size_t)n >= cap - used)
-			break;
-		used += (size_t)n;
-	}
-	return buf;
+	return synack_ladder_states_text(r->lad, col, buf, cap);
 }
 
 synack_time_t scenario_state_time(const struct scenario_run *r, int col, enum synack_tcp_state st, unsigned n)

@@ -169,19 +169,7 @@ static inline size_t scn_seg_count(const struct scn *x)
 /* "OLD>NEW OLD>NEW ..." for one column, in order. */
 static inline const char *scn_states(const struct scn *x, int col, char *buf, size_t cap)
 {
-	buf[0] = 0;
-	size_t used = 0;
-	for (size_t i = 0; i < synack_ladder_state_count(x->lad); i++) {
-		const struct synack_ladder_state *s = synack_ladder_state_get(x->lad, i);
-		if (s->col != col)
-			continue;
-		int n = snprintf(buf + used, cap - used, "%s%s>%s", used ? " " : "", synack_state_name(s->old_state),
-		                 synack_state_name(s->new_state));
-		if (n < 0 || (size_t)n >= cap - used)
-			break;
-		used += (size_t)n;
-	}
-	return buf;
+	return synack_ladder_states_text(x->lad, col, buf, cap);
 }
 
 /* Prints the ladder (visible with ctest --output-on-failure). */

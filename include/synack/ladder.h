@@ -134,6 +134,9 @@ size_t synack_ladder_count(const struct synack_ladder *l);
 const struct synack_ladder_seg *synack_ladder_get(const struct synack_ladder *l, size_t i);
 size_t synack_ladder_state_count(const struct synack_ladder *l);
 const struct synack_ladder_state *synack_ladder_state_get(const struct synack_ladder *l, size_t i);
+/* Column col's state changes in order, "OLD>NEW OLD>NEW ...", into buf
+ * (truncated at a whole change if cap is short).  Returns buf. */
+const char *synack_ladder_states_text(const struct synack_ladder *l, int col, char *buf, size_t cap);
 size_t synack_ladder_note_count(const struct synack_ladder *l);
 const struct synack_ladder_note *synack_ladder_note_get(const struct synack_ladder *l, size_t i);
 /* The label of column col (0 or 1), never NULL. */

@@ -977,3 +977,24 @@ int synack_ladder_render_text(const struct synack_ladder *l, FILE *out, const st
 	free(it);
 	return ferror(out) ? -EIO : 0;
 }
+
+const char *synack_ladder_states_text(const struct synack_ladder *l, int col, char *buf, size_t cap)
+{
+	if (!cap)
+		return buf;
+	buf[0] = '\0';
+	size_t used = 0;
+	for (size_t i = 0; i < synack_ladder_state_count(l); i++) {
+		const struct synack_ladder_state *s = synack_ladder_state_get(l, i);
+		if (s->col != col)
+			continue;
+		int n = snprintf(buf + used, cap - used, "%s%s>%s", used ? " " : "", synack_state_name(s->old_state),
+		                 synack_state_name(s->new_state));
+		if (n < 0 || (size_t)n >= cap - used) {
+			buf[used] = '\0';
+			break;
+		}
+		used += (size_t)n;
+	}
+	return buf;
+}

@@ -298,6 +298,9 @@ void tcp_send_rst(struct synack_stack *st, struct tcb *t);       /* abort an ope
 void tcp_send_challenge_ack(struct synack_stack *st, struct tcb *t);
 void tcp_send_window_probe(struct synack_stack *st, struct tcb *t);
 void tcp_send_oow_ack(struct synack_stack *st, struct tcb *t, const struct synack_tcp_seg *seg);
+/* Sends a segment that belongs to no connection: a reset, the SYN+ACK of a
+ * request entry or a cookie, the ACK of a TIME_WAIT entry. */
+void tcp_xmit_bare(struct synack_stack *st, uint32_t src, uint32_t dst, const struct synack_tcp_seg *s);
 /* The SYN+ACK of a request entry or a cookie; tsval is what it carries. */
 void tcp_send_synack(struct synack_stack *st, const struct reqsk *r, uint32_t tsval);
 /* Reset in answer to a segment that has no connection (RFC 9293 3.10.7.1). */

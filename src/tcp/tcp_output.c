@@ -190,9 +190,7 @@ void tcp_send_oow_ack(struct synack_stack *st, struct tcb *t, const struct synac
 	tcp_send_ack(st, t);
 }
 
-/* Sends a segment that belongs to no connection: a reset, or the SYN+ACK of
- * a request entry or a cookie. */
-static void xmit_bare(struct synack_stack *st, uint32_t src, uint32_t dst, const struct synack_tcp_seg *s)
+void tcp_xmit_bare(struct synack_stack *st, uint32_t src, uint32_t dst, const struct synack_tcp_seg *s)
 {
 	struct synack_ipv4 ip;
 	stack_ip_out(st, &ip, dst, SYNACK_IPPROTO_TCP);
@@ -224,7 +222,7 @@ void tcp_reset_reply(struct synack_stack *st, const struct synack_ipv4 *ip, cons
 		r.ack = seg->seq + synack_tcp_seg_len(seg);
 		r.flags = SYNACK_TCP_RST | SYNACK_TCP_ACK;
 	}
-	xmit_bare(st, ip->dst, ip->src, &r);
+	tcp_xmit_bare(st, ip->dst, ip->src, &r);
 }
 
 /* The SYN+ACK of a request entry (or of a SYN cookie, which has no entry at
@@ -252,7 +250,7 @@ void tcp_send_synack(struct synack_stack *st, const struct reqsk *r, uint32_t ts
 		s.opt.ts_val = tsval;
 		s.opt.ts_ecr = r->ts_recent;
 	}
-	xmit_bare(st, r->sk.laddr, r->sk.raddr, &s);
+	tcp_xmit_bare(st, r->sk.laddr, r->sk.raddr, &s);
 }
 
 /* Sender silly window avoidance and Nagle (RFC 9293 3.8.6.2.1, RFC 896):

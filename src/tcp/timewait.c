@@ -327,14 +327,7 @@ static void tw_send_ack(struct synack_stack *st, const struct tw_entry *e)
 		s.opt.ts_val = (uint32_t)(st->now / 1000u) + e->ts_offset; /* tcp_ts_now's clock */
 		s.opt.ts_ecr = e->ts_recent;
 	}
-	struct synack_ipv4 ip;
-	stack_ip_out(st, &ip, e->sk.raddr, SYNACK_IPPROTO_TCP);
-	ip.src = e->sk.laddr;
-	size_t n = synack_tcp_build(st->txbuf, sizeof(st->txbuf), &ip, &s);
-	if (n == 0)
-		return;
-	CTR_INC(st, TcpOutSegs);
-	stack_tx(st, n);
+	tcp_xmit_bare(st, e->sk.laddr, e->sk.raddr, &s);
 }
 
 /* Linux tcp_oow_rate_limited: a segment that occupies no sequence space (a
