@@ -3,31 +3,11 @@
  * close (Q16) and the lost last ACK. */
 #include "play.h"
 
-/* A connection between the columns: listener, client and accepted socket. */
-struct conn {
-	int l, c, a;
-};
-
 /* Listen on 80, connect at the current time, accept 100 ms later. */
-static bool open_conn(struct scenario_run *r, struct conn *k, const char *what)
+static bool open_conn(struct scenario_run *r, struct sc_conn *k, const char *what)
 {
 	k->l = sc_listen(r, COL_S, 80);
-	sc_note(r, "client: connect(192.0.2.2:80)%s", what ? what : "");
-	k->c = sc_connect(r, COL_C, 0, 80);
-	sc_run_to(r, sc_now(r) + SYNACK_MS(100));
-	k->a = synack_accept(r->stack[COL_S], k->l, NULL, NULL);
-	return sc_expect(r, k->a >= 0, "the connection did not open");
-}
-
-static synack_time_t state_change_time(const struct scenario_run *r, int col, enum synack_tcp_state from,
-                                       enum synack_tcp_state to)
-{
-	for (size_t i = 0; i < synack_ladder_state_count(r->lad); i++) {
-		const struct synack_ladder_state *s = synack_ladder_state_get(r->lad, i);
-		if (s->col == col && s->old_state == from && s->new_state == to)
-			return s->time;
-	}
-	return SYNACK_TIME_NEVER;
+	return sc_open(r, k, what);
 }
 
 /* Facts every close records: when each side entered and left TIME_WAIT. */
@@ -36,7 +16,7 @@ static void time_wait_facts(struct scenario_run *r)
 	static const char *names[2][2] = {{"client_tw_us", "client_tw_end_us"}, {"server_tw_us", "server_tw_end_us"}};
 	for (int col = 0; col < 2; col++) {
 		synack_time_t in = scenario_state_time(r, col, SYNACK_TIME_WAIT, 0);
-		synack_time_t out = state_change_time(r, col, SYNACK_TIME_WAIT, SYNACK_CLOSED);
+		synack_time_t out = sc_state_change_time(r, col, SYNACK_TIME_WAIT, SYNACK_CLOSED);
 		scenario_fact(r, names[col][0], in == SYNACK_TIME_NEVER ? -1 : (int64_t)in);
 		scenario_fact(r, names[col][1], out == SYNACK_TIME_NEVER ? -1 : (int64_t)out);
 	}
@@ -80,7 +60,7 @@ void play_lifecycle(struct scenario_run *r)
 	scenario_fact(r, "eof_read", e);
 	time_wait_facts(r);
 	synack_time_t tw = scenario_state_time(r, COL_C, SYNACK_TIME_WAIT, 0);
-	synack_time_t end = state_change_time(r, COL_C, SYNACK_TIME_WAIT, SYNACK_CLOSED);
+	synack_time_t end = sc_state_change_time(r, COL_C, SYNACK_TIME_WAIT, SYNACK_CLOSED);
 	char ss_states[512];
 	scenario_states(r, COL_S, ss_states, sizeof ss_states);
 	bool passive = strstr(ss_states, "ESTABLISHED>CLOSE_WAIT CLOSE_WAIT>LAST_ACK LAST_ACK>CLOSED") != NULL;
@@ -106,7 +86,7 @@ void play_q08_four_way_close(struct scenario_run *r)
 	if (!sc_setup(r, -1, NULL, NULL, NULL))
 		return;
 	struct synack_stack *cs = r->stack[COL_C], *ss = r->stack[COL_S];
-	struct conn k;
+	struct sc_conn k;
 	if (!open_conn(r, &k, NULL))
 		return;
 	sc_note(r, "client: send(\"hello\")");
@@ -157,7 +137,7 @@ void play_q09_half_close(struct scenario_run *r)
 	if (!sc_setup(r, -1, NULL, NULL, NULL))
 		return;
 	struct synack_stack *cs = r->stack[COL_C], *ss = r->stack[COL_S];
-	struct conn k;
+	struct sc_conn k;
 	if (!open_conn(r, &k, NULL))
 		return;
 	static const char req[] = "GET /report";
@@ -262,7 +242,7 @@ void play_q12_close_wait(struct scenario_run *r)
 	scenario_fact(r, "eofs_read", eofs);
 	scenario_fact(r, "server_close_wait", cw);
 	scenario_fact(r, "client_connections", cw_c);
-	synack_time_t orphan_end = state_change_time(r, COL_C, SYNACK_FIN_WAIT_2, SYNACK_CLOSED);
+	synack_time_t orphan_end = sc_state_change_time(r, COL_C, SYNACK_FIN_WAIT_2, SYNACK_CLOSED);
 	synack_time_t orphan_in = scenario_state_time(r, COL_C, SYNACK_FIN_WAIT_2, 0);
 	scenario_fact(r, "client_fin_wait_2_us", orphan_end != SYNACK_TIME_NEVER && orphan_in != SYNACK_TIME_NEVER
 	                                               ? (int64_t)(orphan_end - orphan_in)
@@ -285,7 +265,7 @@ void play_q16_simultaneous_close(struct scenario_run *r)
 	if (!sc_setup(r, -1, NULL, NULL, NULL))
 		return;
 	struct synack_stack *cs = r->stack[COL_C], *ss = r->stack[COL_S];
-	struct conn k;
+	struct sc_conn k;
 	if (!open_conn(r, &k, NULL))
 		return;
 	sc_run_to(r, SYNACK_MS(200));
@@ -335,7 +315,7 @@ void play_lost_last_ack(struct scenario_run *r)
 	if (!sc_setup(r, -1, NULL, NULL, NULL))
 		return;
 	struct synack_stack *cs = r->stack[COL_C], *ss = r->stack[COL_S];
-	struct conn k;
+	struct sc_conn k;
 	if (!open_conn(r, &k, NULL))
 		return;
 	sc_note(r, "client: close()");
@@ -369,7 +349,7 @@ void play_lost_last_ack(struct scenario_run *r)
 	scenario_fact(r, "same_fin", fin1->seq == fin2->seq);
 	scenario_fact(r, "same_ack", ack1->seq == ack2->seq && ack1->ack == ack2->ack);
 	int64_t tw_end = scenario_fact_or(r, "client_tw_end_us", -1);
-	synack_time_t server_closed = state_change_time(r, COL_S, SYNACK_LAST_ACK, SYNACK_CLOSED);
+	synack_time_t server_closed = sc_state_change_time(r, COL_S, SYNACK_LAST_ACK, SYNACK_CLOSED);
 	scenario_fact(r, "server_closed_us", server_closed == SYNACK_TIME_NEVER ? -1 : (int64_t)server_closed);
 	sc_expect(r, tw_end >= 0 && server_closed != SYNACK_TIME_NEVER, "the close did not complete");
 	sc_answer(r,
@@ -378,6 +358,7 @@ void play_lost_last_ack(struct scenario_run *r)
 	          "it still knew the connection, answered the repeated FIN with the same ACK (which closed the "
 	          "server at %s s) and restarted its 2*MSL timer, going CLOSED at %s s, 60 s after the second ACK "
 	          "rather than the first. Had it gone straight to CLOSED, the repeated FIN would have met a RST and "
-	          "the server would have seen its connection reset instead of closed.",
+	          "the server would have seen its connection reset instead of closed. The wait must cover the last "
+	          "ACK's trip (up to one MSL) and a retransmitted FIN's trip back (up to another): hence 2*MSL.",
 	          DUR(fin2->time - fin1->time), SECS(server_closed), SECS((synack_time_t)tw_end));
 }

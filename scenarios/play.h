@@ -60,6 +60,14 @@ struct sc_seg {
 };
 void sc_send(struct scenario_run *r, int col, const struct sc_seg *s);
 
+/* The network duplicates the next segment column col sends with exactly
+ * `flags` and holds the copy back: the original goes on as usual.  Uses
+ * the filter of that direction. */
+void sc_hold_copy(struct scenario_run *r, int col, uint8_t flags);
+/* Delivers the held copy now, from its column, as an old duplicate that
+ * took the long way.  Returns false (and sets r->error) if none is held. */
+bool sc_deliver_held(struct scenario_run *r);
+
 /* The last segment raw column col received with all of `flags` set, or NULL. */
 const struct scenario_rx *sc_last_rx(const struct scenario_run *r, int col, uint8_t flags);
 
@@ -68,6 +76,19 @@ int sc_listen(struct scenario_run *r, int col, uint16_t port);
 /* A socket bound to bind_port (0: ephemeral) connecting to the other
  * column's port.  Returns the socket. */
 int sc_connect(struct scenario_run *r, int col, uint16_t bind_port, uint16_t port);
+/* A connection between the columns: the server's listener, the client's
+ * socket and the accepted one. */
+struct sc_conn {
+	int l, c, a;
+};
+/* The client connects from an ephemeral port to port 80, where k->l
+ * listens, at the current time; the server accepts 100 ms later.  `what`
+ * is appended to the note.  Returns false (r->error set) if it did not
+ * open. */
+bool sc_open(struct scenario_run *r, struct sc_conn *k, const char *what);
+/* When column col first went from one state to another, or SYNACK_TIME_NEVER. */
+synack_time_t sc_state_change_time(const struct scenario_run *r, int col, enum synack_tcp_state from,
+                                   enum synack_tcp_state to);
 /* How many of col's connections are in state s (a listener counts as LISTEN). */
 int sc_count_state(const struct scenario_run *r, int col, enum synack_tcp_state s);
 /* How many connections and listeners col's stack holds, handle or not. */
@@ -125,6 +146,16 @@ void play_lost_last_ack(struct scenario_run *r);
 void play_rst_closed_port(struct scenario_run *r);
 void play_challenge_ack(struct scenario_run *r);
 void play_q17_flags(struct scenario_run *r);
+
+/* timewait.c */
+void play_q10_old_duplicate(struct scenario_run *r);
+void play_q10_syn_in_time_wait(struct scenario_run *r);
+void play_q11_port_exhaustion(struct scenario_run *r);
+void play_q11_tw_reuse(struct scenario_run *r);
+void play_q11_linger_zero(struct scenario_run *r);
+void play_q11_max_tw_buckets(struct scenario_run *r);
+void play_q11_keep_alive(struct scenario_run *r);
+void play_q13_reuseaddr(struct scenario_run *r);
 
 #define F_SYN SYNACK_TCP_SYN
 #define F_SA (SYNACK_TCP_SYN | SYNACK_TCP_ACK)

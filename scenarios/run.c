@@ -194,6 +194,38 @@ void sc_send(struct scenario_run *r, int col, const struct sc_seg *s)
 		synack_sim_inject(r->sim, r->node[col], buf, n);
 }
 
+/* The filter behind sc_hold_copy: copies, never drops. */
+static bool hold_filter(void *ctx, const uint8_t *pkt, size_t len, synack_time_t now)
+{
+	(void)now;
+	struct scenario_run *r = ctx;
+	struct synack_ipv4 ip;
+	struct synack_tcp_seg seg;
+	if (r->held_len || len > sizeof(r->held) || synack_tcp_packet_parse(pkt, len, &ip, &seg) != SYNACK_WIRE_OK ||
+	    seg.flags != r->held_flags)
+		return false;
+	memcpy(r->held, pkt, len);
+	r->held_len = len;
+	return false;
+}
+
+void sc_hold_copy(struct scenario_run *r, int col, uint8_t flags)
+{
+	r->held_len = 0;
+	r->held_col = col;
+	r->held_flags = flags;
+	synack_sim_set_filter(r->sim, r->node[col], r->node[1 - col], hold_filter, r);
+}
+
+bool sc_deliver_held(struct scenario_run *r)
+{
+	if (!sc_expect(r, r->held_len > 0, "the network held no copy to deliver"))
+		return false;
+	synack_sim_set_filter(r->sim, r->node[r->held_col], r->node[1 - r->held_col], NULL, NULL);
+	synack_sim_inject(r->sim, r->node[r->held_col], r->held, r->held_len);
+	return true;
+}
+
 const struct scenario_rx *sc_last_rx(const struct scenario_run *r, int col, uint8_t flags)
 {
 	for (size_t i = r->n_rx[col]; i-- > 0;)
@@ -230,6 +262,26 @@ int sc_connect(struct scenario_run *r, int col, uint16_t bind_port, uint16_t por
 	int rc = synack_connect(st, s, dst, port, sc_now(r));
 	sc_expect(r, rc == -EINPROGRESS, "connect() returned %d", rc);
 	return s;
+}
+
+bool sc_open(struct scenario_run *r, struct sc_conn *k, const char *what)
+{
+	sc_note(r, "client: connect(192.0.2.2:80)%s", what ? what : "");
+	k->c = sc_connect(r, COL_C, 0, 80);
+	sc_run_to(r, sc_now(r) + SYNACK_MS(100));
+	k->a = synack_accept(r->stack[COL_S], k->l, NULL, NULL);
+	return sc_expect(r, k->a >= 0, "the connection did not open");
+}
+
+synack_time_t sc_state_change_time(const struct scenario_run *r, int col, enum synack_tcp_state from,
+                                   enum synack_tcp_state to)
+{
+	for (size_t i = 0; i < synack_ladder_state_count(r->lad); i++) {
+		const struct synack_ladder_state *s = synack_ladder_state_get(r->lad, i);
+		if (s->col == col && s->old_state == from && s->new_state == to)
+			return s->time;
+	}
+	return SYNACK_TIME_NEVER;
 }
 
 struct count_ctx {

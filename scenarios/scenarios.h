@@ -76,6 +76,12 @@ struct scenario_run {
 	struct synack_counters counters[2]; /* each column's, at the end; zero for a raw column */
 	char error[160];               /* set if the run could not be played as written */
 	int64_t scratch[4];            /* the scenario's own state (drop filters' counters) */
+	/* A copy of one segment the network holds back to deliver late: an
+	 * old duplicate (sc_hold_copy, sc_deliver_held). */
+	uint8_t held[1600];
+	size_t held_len;
+	int held_col;
+	uint8_t held_flags;
 	/* What raw columns received (TCP only), for scenarios that play a peer. */
 	struct scenario_rx {
 		synack_time_t t;

@@ -98,6 +98,14 @@ if [ "$check" = 1 ]; then
 			status=1
 		fi
 	done
+	for f in "$root"/docs/*.svg; do
+		[ -e "$f" ] || continue
+		n=$(basename "$f" .svg)
+		if ! grep -qx "$n" <<<"$svgs"; then
+			echo "gen_guide: docs/$n.svg belongs to no scenario; run scripts/gen_guide.sh and commit its removal"
+			status=1
+		fi
+	done
 	[ "$status" = 0 ] && echo "gen_guide: docs/guide.md and its SVGs match the code"
 	exit $status
 fi
@@ -105,5 +113,9 @@ mkdir -p "$root/docs"
 cp "$out/guide.md" "$root/docs/guide.md"
 for name in $svgs; do
 	cp "$out/$name.svg" "$root/docs/$name.svg"
+done
+# A renamed or removed scenario leaves no stale image behind.
+for f in "$root"/docs/*.svg; do
+	grep -qx "$(basename "$f" .svg)" <<<"$svgs" || rm -f "$f"
 done
 echo "gen_guide: wrote docs/guide.md and $(echo "$svgs" | wc -l) SVGs"

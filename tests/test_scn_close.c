@@ -1,5 +1,5 @@
 /* The catalogue's closing scenarios (`synack sim NAME`), asserted: the
- * headline lifecycle, Q08, Q09, Q12, Q16 (close) and the lost last ACK. */
+ * headline lifecycle, Q08, Q09, Q12, Q16 (close) and the lost last ACK (Q10). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -159,10 +159,10 @@ static void test_Q16_C07_simultaneous_close(void **state)
 	cat_done(r);
 }
 
-static void test_C05_C06_T02_lost_last_ack(void **state)
+static void test_Q10_C05_C06_T02_lost_last_ack(void **state)
 {
 	(void)state;
-	struct scenario_run *r = cat_play("lost-last-ack");
+	struct scenario_run *r = cat_play("q10-lost-last-ack");
 	/* The server resends the same FIN after its RTO (between RTO min and
 	 * the initial RTO) ... */
 	int64_t rto = cat_fact(r, "fin_retransmit_after_us");
@@ -192,7 +192,7 @@ int main(void)
 		cmocka_unit_test(test_Q09_C04_half_close_server_keeps_sending),
 		cmocka_unit_test(test_Q12_C02_close_wait_piles_up),
 		cmocka_unit_test(test_Q16_C07_simultaneous_close),
-		cmocka_unit_test(test_C05_C06_T02_lost_last_ack),
+		cmocka_unit_test(test_Q10_C05_C06_T02_lost_last_ack),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
