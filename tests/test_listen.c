@@ -608,7 +608,7 @@ static void qlog_trace(void *ctx, int node, const struct synack_trace *ev)
 	q->n++;
 }
 
-static void test_L01_queue_lengths_in_trace(void **state)
+static void test_L01_F03_queue_lengths_in_trace(void **state)
 {
 	(void)state;
 	struct scn x;
@@ -665,7 +665,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_L03_cookies_when_queue_full_only, reset_tweaks),
 	    cmocka_unit_test_setup(test_L04_syn_flood_with_and_without_cookies, reset_tweaks),
 	    cmocka_unit_test_setup(test_L06_accept_in_arrival_order, reset_tweaks),
-	    cmocka_unit_test_setup(test_L01_queue_lengths_in_trace, reset_tweaks),
+	    cmocka_unit_test_setup(test_L01_F03_queue_lengths_in_trace, reset_tweaks),
 	    cmocka_unit_test_setup(test_L01_close_listener_drops_requests, reset_tweaks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -369,7 +369,7 @@ static char *next_line(char **s)
 	return line;
 }
 
-static void test_pcap_tshark_decodes_every_field(void **state)
+static void test_F03_pcap_tshark_decodes_every_field(void **state)
 {
 	(void)state;
 	require_tshark();
@@ -462,7 +462,7 @@ int main(void)
 		cmocka_unit_test(test_pcap_header_and_record_layout),
 		cmocka_unit_test(test_pcap_trace_hook_records_only_packets),
 		cmocka_unit_test(test_pcap_open_errors),
-		cmocka_unit_test(test_pcap_tshark_decodes_every_field),
+		cmocka_unit_test(test_F03_pcap_tshark_decodes_every_field),
 		cmocka_unit_test(test_pcap_tshark_finds_nothing_wrong),
 		cmocka_unit_test(test_pcap_tshark_catches_bad_packets),
 	};

@@ -306,7 +306,7 @@ static void test_two_stacks_are_independent(void **state)
 	synack_stack_free(sb);
 }
 
-static void test_counter_names_are_nstat_names(void **state)
+static void test_F03_counter_names_are_nstat_names(void **state)
 {
 	(void)state;
 	assert_string_equal(synack_counter_name(SYNACK_CTR_TcpInCsumErrors), "TcpInCsumErrors");
@@ -363,7 +363,7 @@ int main(void)
 		cmocka_unit_test(test_W03_tcp_malformed_each_counted),
 		cmocka_unit_test(test_not_for_us_and_unknown_proto),
 		cmocka_unit_test(test_two_stacks_are_independent),
-		cmocka_unit_test(test_counter_names_are_nstat_names),
+		cmocka_unit_test(test_F03_counter_names_are_nstat_names),
 		cmocka_unit_test(test_idle_stack_has_no_timeout),
 		cmocka_unit_test(test_random_input_never_crashes),
 	};
