@@ -137,7 +137,10 @@ serve_table() {
 wait_listen() {
 	local i
 	for ((i = 0; i < 100; i++)); do
-		nsx ss -Hltn "sport = :$1" | grep -q . && return 0
+		# Captured first: with pipefail, grep -q leaving early could fail the pipe.
+		local out
+		out=$(nsx ss -Hltn "sport = :$1")
+		[ -n "$out" ] && return 0
 		sleep 0.1
 	done
 	fail "no kernel listener on port $1 within 10 s"
@@ -295,7 +298,9 @@ check_no_stuck() {
 	if grep -qE '^(CLOSE_WAIT|FIN_WAIT_2) ' "$WORK/table.txt"; then
 		fail "our stack holds a half-closed connection: $(grep -E '^(CLOSE_WAIT|FIN_WAIT_2) ' "$WORK/table.txt")"
 	fi
-	if nsx ss -Htan | grep -qE '^(CLOSE-WAIT|FIN-WAIT-2) '; then
+	local kernel
+	kernel=$(nsx ss -Htan)
+	if grep -qE '^(CLOSE-WAIT|FIN-WAIT-2) ' <<<"$kernel"; then
 		fail "the kernel holds a half-closed connection: $(nsx ss -Htan)"
 	fi
 }
@@ -330,7 +335,7 @@ case_close() {
 	# The kernel leaves LAST_ACK when our final ACK is processed, which
 	# may lag a little behind our write; wait for it (at most 100 x 0.1 s).
 	for ((i = 0; i < 100; i++)); do
-		nsx ss -Htan | grep -q ":8080" || break
+		grep -q ":8080" <<<"$(nsx ss -Htan)" || break
 		sleep 0.1
 	done
 	[ "$i" -lt 100 ] || fail "the kernel still holds the connection: $(nsx ss -Htan)"
