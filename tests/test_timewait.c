@@ -890,6 +890,48 @@ static void test_Q10_T09_old_duplicate_of_reused_tuple_rejected(void **state)
 	scn_free(&x);
 }
 
+/* T09 in SYN_SENT: a SYN+ACK whose TSecr is no TSval we sent (from before
+ * our SYN, or from the future) is stale or forged: reset and counted
+ * (Linux's PAWSActiveRejected), and the connection keeps waiting; a
+ * RST+ACK with such an echo is ignored; the real answer still opens it. */
+static void test_T09_syn_sent_rejects_synack_echoing_unsent_tsval(void **state)
+{
+	(void)state;
+	struct scn x;
+	struct rawcap cap;
+	scn_init_ex(&x, 118, &link10ms, &link10ms, NULL, S, &cap);
+	int c = synack_socket(x.c);
+	assert_int_equal(synack_connect(x.c, c, SERVER_ADDR, 80, scn_now(&x)), -EINPROGRESS);
+	scn_run_for(&x, SYNACK_MS(300));
+	assert_int_equal(cap.n, 1);
+	struct synack_tcp_seg syn = cap.p[0].seg;
+	assert_true(syn.opt.present & SYNACK_OPT_TS);
+	uint32_t iss = syn.seq, tsv = syn.opt.ts_val;
+	const uint32_t bad[] = {tsv - 1, tsv + 100000u};
+	for (int i = 0; i < 2; i++) {
+		inject(&x, x.snode, SERVER_ADDR, CLIENT_ADDR, 80, syn.sport, F_SA, 5000, iss + 1, NULL, true, 777, bad[i]);
+		scn_run_for(&x, SYNACK_MS(20));
+		assert_int_equal(scn_state_of(x.c, c), SYNACK_SYN_SENT);
+		assert_int_equal(cap.n, 2 + i);
+		assert_int_equal(cap.p[cap.n - 1].seg.flags, F_R);
+		assert_int_equal(cap.p[cap.n - 1].seg.seq, iss + 1);
+		assert_int_equal(ctr(x.c)->TcpExtPAWSActive, (uint64_t)(i + 1));
+	}
+	inject(&x, x.snode, SERVER_ADDR, CLIENT_ADDR, 80, syn.sport, F_RA, 0, iss + 1, NULL, true, 777, tsv - 1);
+	scn_run_for(&x, SYNACK_MS(20));
+	assert_int_equal(scn_state_of(x.c, c), SYNACK_SYN_SENT);
+	assert_int_equal(cap.n, 3); /* no reply to a RST */
+	assert_int_equal(ctr(x.c)->TcpExtPAWSActive, 3);
+	/* The answer that echoes our SYN's TSval opens the connection. */
+	inject(&x, x.snode, SERVER_ADDR, CLIENT_ADDR, 80, syn.sport, F_SA, 5000, iss + 1, NULL, true, 778, tsv);
+	scn_run_for(&x, SYNACK_MS(20));
+	assert_int_equal(scn_state_of(x.c, c), SYNACK_ESTABLISHED);
+	assert_int_equal(cap.p[cap.n - 1].seg.flags, F_A);
+	assert_int_equal(cap.p[cap.n - 1].seg.ack, 5001);
+	assert_int_equal(ctr(x.c)->TcpExtPAWSActive, 3);
+	scn_free(&x);
+}
+
 /* ------------------------------------------------------------------ */
 /* Q11: a crawler makes 50,000 short connections to one server port from a
  * narrow ephemeral range (200 ports), one every 20 ms of virtual time, and
@@ -1168,6 +1210,7 @@ int main(void)
 		cmocka_unit_test(test_T08_linger_timeout_aborts_unfinished_close),
 		cmocka_unit_test(test_T09_paws_on_established_connection),
 		cmocka_unit_test(test_Q10_T09_old_duplicate_of_reused_tuple_rejected),
+		cmocka_unit_test(test_T09_syn_sent_rejects_synack_echoing_unsent_tsval),
 		cmocka_unit_test(test_Q11_T04_crawler_runs_out_of_ports),
 		cmocka_unit_test(test_Q11_T04_crawler_with_tw_reuse),
 		cmocka_unit_test(test_Q11_T08_crawler_with_linger_zero),

@@ -79,6 +79,7 @@ extern "C" {
 	X(TcpExtTCPACKSkippedTimeWait, "ACKs from TIME_WAIT not sent (rate limit)")            \
 	X(TcpExtPAWSEstab, "segments dropped by PAWS on a connection (RFC 7323 5.3)")          \
 	X(TcpExtPAWSTimewait, "segments dropped by PAWS in TIME_WAIT")                         \
+	X(TcpExtPAWSActive, "SYN+ACKs reset: their TSecr echoes no TSval we sent") \
 	X(TcpExtTCPAbortOnLinger, "connections reset: SO_LINGER time ran out before the close completed") \
 	X(SynackTcpInUnacceptable, "segments outside the receive window (answered with ACK)")  \
 	X(SynackTcpInNoSocket, "segments for no connection or listener (answered with RST)")

@@ -2,6 +2,14 @@
  * the peer's own SYN (simultaneous open). */
 #include "tcp/tcp.h"
 
+/* Whether tsecr is a TSval of ours from this connection's first SYN (sent
+ * at rtt_start, which SYN_SENT never moves) until now. */
+static bool ts_echo_sent(const struct synack_stack *st, const struct tcb *t, uint32_t tsecr)
+{
+	uint32_t first = (uint32_t)(t->rtt_start / 1000u) + t->ts_offset;
+	return tsecr - first <= tcp_ts_now(st, t) - first;
+}
+
 void tcp_input_syn_sent(struct synack_stack *st, struct tcb *t, const struct synack_tcp_seg *seg)
 {
 	bool has_ack = seg->flags & SYNACK_TCP_ACK;
@@ -10,6 +18,19 @@ void tcp_input_syn_sent(struct synack_stack *st, struct tcb *t, const struct syn
 		if (!(seg->flags & SYNACK_TCP_RST)) {
 			struct synack_ipv4 ip = {.src = t->sk.raddr, .dst = t->sk.laddr};
 			tcp_reset_reply(st, &ip, seg); /* <SEQ=SEG.ACK><CTL=RST>: an old duplicate (H11) */
+		}
+		return;
+	}
+	/* An acceptable ACK must also echo a TSval we sent, between our first
+	 * SYN and now (SPEC T09; Linux's PAWSActiveRejected).  Anything else
+	 * is a stale or forged answer: reset (never a RST in reply to a RST),
+	 * and the connection keeps waiting. */
+	if (has_ack && st->cfg.timestamps && (seg->opt.present & SYNACK_OPT_TS) && seg->opt.ts_ecr != 0 &&
+	    !ts_echo_sent(st, t, seg->opt.ts_ecr)) {
+		CTR_INC(st, TcpExtPAWSActive);
+		if (!(seg->flags & SYNACK_TCP_RST)) {
+			struct synack_ipv4 ip = {.src = t->sk.raddr, .dst = t->sk.laddr};
+			tcp_reset_reply(st, &ip, seg);
 		}
 		return;
 	}
