@@ -212,6 +212,15 @@ void play_q10_syn_in_time_wait(struct scenario_run *r)
 enum q11_way { Q11_PLAIN, Q11_TW_REUSE, Q11_LINGER_ZERO, Q11_MAX_TW_BUCKETS, Q11_KEEP_ALIVE };
 #define Q11_REQUESTS 4
 
+/* What a Q11 run came to. */
+struct q11_tally {
+	int served;  /* requests the server read */
+	int failed;  /* connect() calls that failed */
+	int resets;  /* connections the server saw reset */
+	int tw;      /* the client's TIME_WAIT entries at 3.5 s */
+	int retry;   /* Q11_PLAIN: 0 if the connect() at 61 s was served */
+};
+
 static void three_ports(struct synack_config *cfg, int col)
 {
 	if (col == COL_C) {
@@ -236,7 +245,7 @@ static void three_ports_one_bucket(struct synack_config *cfg, int col)
 
 /* The server reads what came and closes what ended: returns the requests
  * read (each "GET /N" is 6 bytes) and counts resets. */
-static int q11_serve(struct scenario_run *r, int a, int *resets)
+static int q11_serve(struct scenario_run *r, int a, struct q11_tally *t)
 {
 	struct synack_stack *ss = r->stack[COL_S];
 	char buf[64];
@@ -244,7 +253,7 @@ static int q11_serve(struct scenario_run *r, int a, int *resets)
 	ssize_t e = n > 0 ? synack_recv(ss, a, buf, sizeof buf, sc_now(r)) : n;
 	int got = n > 0 ? (int)(n / 6) : 0;
 	if (e == -ECONNRESET) {
-		*resets += 1;
+		t->resets++;
 		if (n > 0)
 			sc_note(r, "server: recv() -> %zd bytes, recv() -> ECONNRESET, close()", n);
 		else
@@ -260,8 +269,7 @@ static int q11_serve(struct scenario_run *r, int a, int *resets)
 }
 
 /* One short connection per request, at 0, 1, 2 and 3 s. */
-static void q11_short_connections(struct scenario_run *r, enum q11_way way, int l, int *served, int *failed,
-                                  int *resets)
+static void q11_short_connections(struct scenario_run *r, enum q11_way way, int l, struct q11_tally *t)
 {
 	struct synack_stack *cs = r->stack[COL_C], *ss = r->stack[COL_S];
 	for (int i = 0; i < Q11_REQUESTS; i++) {
@@ -271,7 +279,7 @@ static void q11_short_connections(struct scenario_run *r, enum q11_way way, int 
 		uint64_t recycled = synack_get_counters(cs)->TcpExtTWRecycled;
 		int rc = try_connect(r, &c, "", ": every port's 4-tuple to :80 is in TIME_WAIT");
 		if (rc != -EINPROGRESS) {
-			*failed += 1;
+			t->failed++;
 			synack_close(cs, c, sc_now(r));
 			continue;
 		}
@@ -293,17 +301,17 @@ static void q11_short_connections(struct scenario_run *r, enum q11_way way, int 
 		synack_close(cs, c, sc_now(r));
 		sc_run_to(r, t0 + SYNACK_MS(200));
 		if (a >= 0)
-			*served += q11_serve(r, a, resets);
+			t->served += q11_serve(r, a, t);
 	}
 }
 
 /* One connection for all four requests; the client closes after the last. */
-static void q11_one_connection(struct scenario_run *r, int l, int *served, int *failed, int *resets)
+static void q11_one_connection(struct scenario_run *r, int l, struct q11_tally *t)
 {
 	struct synack_stack *cs = r->stack[COL_C], *ss = r->stack[COL_S];
 	int c, a = -1;
 	if (try_connect(r, &c, "", "") != -EINPROGRESS) {
-		*failed += 1;
+		t->failed++;
 		return;
 	}
 	for (int i = 0; i < Q11_REQUESTS; i++) {
@@ -320,7 +328,73 @@ static void q11_one_connection(struct scenario_run *r, int l, int *served, int *
 		if (a < 0)
 			a = synack_accept(ss, l, NULL, NULL);
 		if (a >= 0)
-			*served += q11_serve(r, a, resets);
+			t->served += q11_serve(r, a, t);
+	}
+}
+
+/* What the run shows, for each way: checked, then said. */
+static void q11_answer(struct scenario_run *r, enum q11_way way, const struct q11_tally *t,
+                       const struct synack_counters *cc)
+{
+	switch (way) {
+	case Q11_PLAIN:
+		sc_expect(r, t->served == 3 && t->failed == 1 && t->tw == 3 && t->retry == 0,
+		          "served %d, failed %d, TIME_WAIT %d", t->served, t->failed, t->tw);
+		sc_answer(r,
+		          "Each short connection was closed by the client, so each left the client a TIME_WAIT "
+		          "entry holding its 4-tuple for 2*MSL (60 s). With 3 ephemeral ports and one server port, "
+		          "the 4th connect() at 3 s found every 4-tuple taken and failed with EADDRNOTAVAIL: %d of "
+		          "%d requests served. Only at 61 s, when the oldest entry expired, could the client connect "
+		          "again. A real client has 28,232 ports (32768-60999), so the limit is about 470 new "
+		          "connections a second to one server port, sustained.",
+		          t->served, Q11_REQUESTS);
+		break;
+	case Q11_TW_REUSE:
+		sc_expect(r, t->served == Q11_REQUESTS && t->failed == 0 && cc->TcpExtTWRecycled >= 1,
+		          "served %d, failed %d, recycled %" PRIu64, t->served, t->failed, cc->TcpExtTWRecycled);
+		sc_answer(r,
+		          "With tcp_tw_reuse on, a connect() whose 4-tuple is held by a TIME_WAIT entry more than 1 s "
+		          "old takes the entry over; %" PRIu64 " did here (TWRecycled), so all %d requests were served "
+		          "with 3 ports. It is safe because timestamps are on: the new connection's TSval is newer than "
+		          "anything the old one sent, so the server's PAWS drops any old duplicate, and its ISN starts "
+		          "beyond the old sequence space. Without timestamps, tw_reuse never applies.",
+		          cc->TcpExtTWRecycled, t->served);
+		break;
+	case Q11_LINGER_ZERO:
+		sc_expect(r, t->failed == 0 && t->tw == 0 && t->resets == Q11_REQUESTS && t->served == Q11_REQUESTS,
+		          "failed %d, TIME_WAIT %d, resets %d, served %d", t->failed, t->tw, t->resets, t->served);
+		sc_answer(r,
+		          "With SO_LINGER {on, 0 s}, close() sent a RST instead of a FIN and dropped the connection "
+		          "at once: no TIME_WAIT, so every connect() found a free port (%d failures). The price: a "
+		          "reset is an abort, not a close. The server read each request and then ECONNRESET instead "
+		          "of end of stream (%d resets); data still unsent, or a reply on its way back, would have been "
+		          "lost, and the 4-tuple is reused at once with nothing to tell an old duplicate from new data. "
+		          "It suits only a client that knows the exchange is complete.",
+		          t->failed, t->resets);
+		break;
+	case Q11_MAX_TW_BUCKETS:
+		sc_expect(r, t->served == Q11_REQUESTS && t->failed == 0 && t->tw == 1 &&
+		                 cc->TcpExtTCPTimeWaitOverflow == Q11_REQUESTS - 1,
+		          "served %d, failed %d, TIME_WAIT %d, overflow %" PRIu64, t->served, t->failed, t->tw,
+		          cc->TcpExtTCPTimeWaitOverflow);
+		sc_answer(r,
+		          "With tcp_max_tw_buckets at 1, only the first closing connection got a TIME_WAIT entry; the "
+		          "next %" PRIu64 " went straight from FIN_WAIT_2 to CLOSED after their last ACK "
+		          "(TCPTimeWaitOverflow), leaving their ports free, so all %d requests were served. The bound "
+		          "caps memory, not safety: a 4-tuple without TIME_WAIT has no guard against its lost last "
+		          "ACK or an old duplicate, which is why Linux logs the overflow.",
+		          cc->TcpExtTCPTimeWaitOverflow, t->served);
+		break;
+	case Q11_KEEP_ALIVE:
+		sc_expect(r, t->served == Q11_REQUESTS && t->failed == 0 && t->tw == 1 && cc->TcpActiveOpens == 1,
+		          "served %d, failed %d, TIME_WAIT %d", t->served, t->failed, t->tw);
+		sc_answer(r,
+		          "The same %d requests over one longer-lived connection (as HTTP keep-alive does) cost one "
+		          "handshake, one port and, at the end, one TIME_WAIT entry, instead of one of each per "
+		          "request. TIME_WAIT is per connection, not per request: the lasting cure for running out "
+		          "of ports is fewer, longer connections.",
+		          t->served);
+		break;
 	}
 }
 
@@ -334,100 +408,38 @@ static void q11_play(struct scenario_run *r, enum q11_way way)
 		return;
 	r->ports = true;
 	int l = sc_listen(r, COL_S, 80);
-	int served = 0, failed = 0, resets = 0;
+	struct q11_tally t = {.retry = 1};
 	if (way == Q11_KEEP_ALIVE)
-		q11_one_connection(r, l, &served, &failed, &resets);
+		q11_one_connection(r, l, &t);
 	else
-		q11_short_connections(r, way, l, &served, &failed, &resets);
+		q11_short_connections(r, way, l, &t);
 	sc_run_to(r, SYNACK_MS(3500));
-	int tw = sc_count_state(r, COL_C, SYNACK_TIME_WAIT);
+	t.tw = sc_count_state(r, COL_C, SYNACK_TIME_WAIT);
 	char table[1024];
 	sc_ss(r, COL_C, table, sizeof table);
-	sc_note(r, "client: %d TIME_WAIT entr%s; ss -tan:\n%s", tw, tw == 1 ? "y" : "ies", table);
-	int retry = 1;
+	sc_note(r, "client: %d TIME_WAIT entr%s; ss -tan:\n%s", t.tw, t.tw == 1 ? "y" : "ies", table);
 	if (way == Q11_PLAIN) {
 		/* The first entry expires 2*MSL after its last ACK (0.210 s). */
 		sc_run_to(r, SYNACK_SEC(61));
 		int c;
-		retry = try_connect(r, &c, ": the oldest TIME_WAIT entry has expired", "");
+		int rc = try_connect(r, &c, ": the oldest TIME_WAIT entry has expired", "");
 		sc_run_to(r, SYNACK_MS(61100));
 		int a = synack_accept(r->stack[COL_S], l, NULL, NULL);
 		sc_note(r, "server: accept() -> %s", a >= 0 ? "a connection" : "nothing");
-		if (retry == -EINPROGRESS && a >= 0)
-			retry = 0;
+		t.retry = rc == -EINPROGRESS && a >= 0 ? 0 : rc;
 		sc_run_to(r, SYNACK_MS(61200));
 	}
-	scenario_fact(r, "requests_served", served);
-	scenario_fact(r, "connect_failures", failed);
-	scenario_fact(r, "server_resets", resets);
-	scenario_fact(r, "client_time_wait", tw);
+	scenario_fact(r, "requests_served", t.served);
+	scenario_fact(r, "connect_failures", t.failed);
+	scenario_fact(r, "server_resets", t.resets);
+	scenario_fact(r, "client_time_wait", t.tw);
 	if (way == Q11_PLAIN)
-		scenario_fact(r, "connect_after_2msl", retry);
-	struct synack_counters cc = *synack_get_counters(r->stack[COL_C]);
-	scenario_fact(r, "tw_recycled", (int64_t)cc.TcpExtTWRecycled);
-	scenario_fact(r, "tw_overflow", (int64_t)cc.TcpExtTCPTimeWaitOverflow);
-	scenario_fact(r, "active_opens", (int64_t)cc.TcpActiveOpens);
-
-	switch (way) {
-	case Q11_PLAIN:
-		sc_expect(r, served == 3 && failed == 1 && tw == 3 && retry == 0, "served %d, failed %d, TIME_WAIT %d",
-		          served, failed, tw);
-		sc_answer(r,
-		          "Each short connection was closed by the client, so each left the client a TIME_WAIT "
-		          "entry holding its 4-tuple for 2*MSL (60 s). With 3 ephemeral ports and one server port, "
-		          "the 4th connect() at 3 s found every 4-tuple taken and failed with EADDRNOTAVAIL: %d of "
-		          "%d requests served. Only at 61 s, when the oldest entry expired, could the client connect "
-		          "again. A real client has 28,232 ports (32768-60999), so the limit is about 470 new "
-		          "connections a second to one server port, sustained.",
-		          served, Q11_REQUESTS);
-		break;
-	case Q11_TW_REUSE:
-		sc_expect(r, served == Q11_REQUESTS && failed == 0 && cc.TcpExtTWRecycled >= 1,
-		          "served %d, failed %d, recycled %" PRIu64, served, failed, cc.TcpExtTWRecycled);
-		sc_answer(r,
-		          "With tcp_tw_reuse on, a connect() whose 4-tuple is held by a TIME_WAIT entry more than 1 s "
-		          "old takes the entry over; %" PRIu64 " did here (TWRecycled), so all %d requests were served "
-		          "with 3 ports. It is safe because timestamps are on: the new connection's TSval is newer than "
-		          "anything the old one sent, so the server's PAWS drops any old duplicate, and its ISN starts "
-		          "beyond the old sequence space. Without timestamps, tw_reuse never applies.",
-		          cc.TcpExtTWRecycled, served);
-		break;
-	case Q11_LINGER_ZERO:
-		sc_expect(r, failed == 0 && tw == 0 && resets == Q11_REQUESTS && served == Q11_REQUESTS,
-		          "failed %d, TIME_WAIT %d, resets %d, served %d", failed, tw, resets, served);
-		sc_answer(r,
-		          "With SO_LINGER {on, 0 s}, close() sent a RST instead of a FIN and dropped the connection "
-		          "at once: no TIME_WAIT, so every connect() found a free port (%d failures). The price: a "
-		          "reset is an abort, not a close. The server read each request and then ECONNRESET instead "
-		          "of end of stream (%d resets); data still unsent, or a reply on its way back, would have been "
-		          "lost, and the 4-tuple is reused at once with nothing to tell an old duplicate from new data. "
-		          "It suits only a client that knows the exchange is complete.",
-		          failed, resets);
-		break;
-	case Q11_MAX_TW_BUCKETS:
-		sc_expect(r, served == Q11_REQUESTS && failed == 0 && tw == 1 &&
-		                 cc.TcpExtTCPTimeWaitOverflow == Q11_REQUESTS - 1,
-		          "served %d, failed %d, TIME_WAIT %d, overflow %" PRIu64, served, failed, tw,
-		          cc.TcpExtTCPTimeWaitOverflow);
-		sc_answer(r,
-		          "With tcp_max_tw_buckets at 1, only the first closing connection got a TIME_WAIT entry; the "
-		          "next %" PRIu64 " went straight from FIN_WAIT_2 to CLOSED after their last ACK "
-		          "(TCPTimeWaitOverflow), leaving their ports free, so all %d requests were served. The bound "
-		          "caps memory, not safety: a 4-tuple without TIME_WAIT has no guard against its lost last "
-		          "ACK or an old duplicate, which is why Linux logs the overflow.",
-		          cc.TcpExtTCPTimeWaitOverflow, served);
-		break;
-	case Q11_KEEP_ALIVE:
-		sc_expect(r, served == Q11_REQUESTS && failed == 0 && tw == 1 && cc.TcpActiveOpens == 1,
-		          "served %d, failed %d, TIME_WAIT %d", served, failed, tw);
-		sc_answer(r,
-		          "The same %d requests over one longer-lived connection (as HTTP keep-alive does) cost one "
-		          "handshake, one port and, at the end, one TIME_WAIT entry, instead of one of each per "
-		          "request. TIME_WAIT is per connection, not per request: the lasting cure for running out "
-		          "of ports is fewer, longer connections.",
-		          served);
-		break;
-	}
+		scenario_fact(r, "connect_after_2msl", t.retry);
+	const struct synack_counters *cc = synack_get_counters(r->stack[COL_C]);
+	scenario_fact(r, "tw_recycled", (int64_t)cc->TcpExtTWRecycled);
+	scenario_fact(r, "tw_overflow", (int64_t)cc->TcpExtTCPTimeWaitOverflow);
+	scenario_fact(r, "active_opens", (int64_t)cc->TcpActiveOpens);
+	q11_answer(r, way, &t, cc);
 }
 
 void play_q11_port_exhaustion(struct scenario_run *r) { q11_play(r, Q11_PLAIN); }
