@@ -591,6 +591,50 @@ static void test_L06_accept_in_arrival_order(void **state)
 	scn_free(&x);
 }
 
+/* A connection reset while it waits on the accept queue stays there, as on
+ * Linux: accept() hands it out, recv() returns what came before the RST,
+ * then ECONNRESET.  Closing the listener frees one still queued without a
+ * RST of its own (the peer is gone already). */
+static int reset_while_queued(struct scn *x, const char *data)
+{
+	int c = synack_socket(x->c);
+	assert_int_equal(synack_connect(x->c, c, SERVER_ADDR, 80, scn_now(x)), -EINPROGRESS);
+	scn_run_for(x, SYNACK_MS(100));
+	assert_int_equal(synack_send(x->c, c, data, strlen(data), scn_now(x)), (ssize_t)strlen(data));
+	assert_int_equal(synack_setsockopt(x->c, c, SYNACK_SO_LINGER, 0), 0);
+	assert_int_equal(synack_close(x->c, c, scn_now(x)), 0); /* RST after the data */
+	scn_run_for(x, SYNACK_MS(100));
+	return c;
+}
+
+static void test_L06_reset_child_stays_queued_for_accept(void **state)
+{
+	(void)state;
+	struct scn x;
+	scn_init(&x, 15, &link10ms, &link10ms, tweak);
+	int l = listen_on_80(x.s, 8);
+	reset_while_queued(&x, "GET /1");
+	assert_int_equal(info_of(x.s, l).recv_q, 1); /* the accept queue */
+	int a = synack_accept(x.s, l, NULL, NULL);
+	assert_true(a >= 0);
+	assert_int_equal(info_of(x.s, a).state, SYNACK_CLOSED);
+	char buf[16];
+	assert_int_equal(synack_recv(x.s, a, buf, sizeof(buf), scn_now(&x)), 6);
+	assert_memory_equal(buf, "GET /1", 6);
+	assert_int_equal(synack_recv(x.s, a, buf, sizeof(buf), scn_now(&x)), -ECONNRESET);
+	assert_int_equal(synack_close(x.s, a, scn_now(&x)), 0);
+	assert_int_equal(scn_conns_held(x.s), 1); /* the listener */
+	/* One more reset while queued, then the listener closes. */
+	reset_while_queued(&x, "GET /2");
+	assert_int_equal(scn_conns_held(x.s), 2);
+	size_t segs = scn_seg_count(&x);
+	assert_int_equal(synack_close(x.s, l, scn_now(&x)), 0);
+	scn_run_for(&x, SYNACK_MS(100));
+	assert_int_equal(scn_seg_count(&x), segs);
+	assert_int_equal(scn_conns_held(x.s), 0);
+	scn_free(&x);
+}
+
 /* F03: the listener's queue lengths reach the trace as they change. */
 struct qlog {
 	int n;
@@ -665,6 +709,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_L03_cookies_when_queue_full_only, reset_tweaks),
 	    cmocka_unit_test_setup(test_L04_syn_flood_with_and_without_cookies, reset_tweaks),
 	    cmocka_unit_test_setup(test_L06_accept_in_arrival_order, reset_tweaks),
+	    cmocka_unit_test_setup(test_L06_reset_child_stays_queued_for_accept, reset_tweaks),
 	    cmocka_unit_test_setup(test_L01_F03_queue_lengths_in_trace, reset_tweaks),
 	    cmocka_unit_test_setup(test_L01_close_listener_drops_requests, reset_tweaks),
 	};

@@ -245,8 +245,11 @@ void tcb_set_state(struct synack_stack *st, struct tcb *t, enum synack_tcp_state
 void tcb_notify(struct synack_stack *st, struct tcb *t); /* queue a readiness event */
 void tcp_flush_events(struct synack_stack *st);
 /* The connection is over: report err (0 for a normal end) and release it if
- * the application no longer holds it. */
+ * the application no longer holds it (one on its listener's accept queue
+ * stays there for accept(), as Linux's). */
 void tcb_close(struct synack_stack *st, struct tcb *t, int err);
+/* Takes a child off its listener's queues (the listener is closing). */
+void tcb_unqueue(struct synack_stack *st, struct tcb *t);
 
 /* ---- ISN (isn.c) ---- */
 uint32_t tcp_isn(struct synack_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport);

@@ -272,6 +272,11 @@ static void close_listener(struct synack_stack *st, struct tcb *l)
 	tcp_req_purge(st, l);
 	while (l->aq_head) {
 		struct tcb *c = l->aq_head;
+		tcb_unqueue(st, c);
+		if (c->state == SYNACK_CLOSED) { /* it ended while queued */
+			tcb_free(st, c);
+			continue;
+		}
 		tcp_send_rst(st, c);
 		tcb_close(st, c, ECONNRESET);
 	}

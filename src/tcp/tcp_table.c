@@ -381,17 +381,28 @@ static void listener_forget_child(struct synack_stack *st, struct tcb *l, struct
 	tcp_listener_trace(st, l);
 }
 
+void tcb_unqueue(struct synack_stack *st, struct tcb *t)
+{
+	if (t->parent)
+		listener_forget_child(st, t->parent, t);
+}
+
+/* A connection that ends while on its listener's accept queue stays there,
+ * CLOSED with its error and its unread data, as Linux's does: accept()
+ * hands it over, recv() returns the data, then the error (a reset child
+ * is not silently lost).  Only closing the listener takes it off. */
 void tcb_close(struct synack_stack *st, struct tcb *t, int err)
 {
 	if (err && !t->error)
 		t->error = (int16_t)err;
-	if (t->parent)
+	bool queued = t->parent && tcb_has(t, TF_IN_AQ);
+	if (t->parent && !queued)
 		listener_forget_child(st, t->parent, t);
 	tcb_set_state(st, t, SYNACK_CLOSED);
 	t->rexmit_at = t->linger_at = SYNACK_TIME_NEVER;
 	stack_timer_cancel(st, &t->timer);
 	sk_unhash(st, &t->sk);
 	tcb_listen_unhash(st, t);
-	if (!tcb_has(t, TF_USER))
+	if (!tcb_has(t, TF_USER) && !queued)
 		tcb_free(st, t);
 }
