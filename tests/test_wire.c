@@ -232,6 +232,45 @@ static void test_W02_tcp_checksum_verified_and_rejected(void **state)
 	                 SYNACK_WIRE_TCP_CSUM);
 }
 
+/* RFC 1624 3: a segment whose checksum comes to zero is sent by us as
+ * 0x0000 (the one's complement of a sum of 0xffff), but Linux's software
+ * checksum (skb_checksum_help) writes 0xffff, "negative zero", instead:
+ * both verify, and both must be accepted. */
+static void test_W02_tcp_checksum_negative_zero(void **state)
+{
+	(void)state;
+	uint8_t buf[64], word[2] = {0, 0};
+	struct synack_ipv4 ip = {.src = IP_A, .dst = IP_B, .ttl = 64, .df = true};
+	struct synack_tcp_seg s;
+	memset(&s, 0, sizeof(s));
+	s.sport = 40000;
+	s.dport = 80;
+	s.seq = 1000;
+	s.ack = 2000;
+	s.flags = SYNACK_TCP_ACK;
+	s.window = 512;
+	s.payload = word;
+	s.payload_len = 2;
+	size_t n = synack_tcp_build(buf, sizeof(buf), &ip, &s);
+	assert_true(n > 0);
+	/* The checksum c of this segment is ~S; a payload word of c makes the
+	 * sum S + ~S = 0xffff, so the checksum 0. */
+	uint16_t c = (uint16_t)(buf[36] << 8 | buf[37]); /* after the 20-byte IP header */
+	word[0] = (uint8_t)(c >> 8);
+	word[1] = (uint8_t)c;
+	n = synack_tcp_build(buf, sizeof(buf), &ip, &s);
+	assert_true(n > 0);
+	assert_int_equal(buf[36], 0x00);
+	assert_int_equal(buf[37], 0x00);
+	struct synack_tcp_seg out;
+	struct synack_ipv4 oip;
+	assert_int_equal(synack_tcp_packet_parse(buf, n, &oip, &out), SYNACK_WIRE_OK);
+	buf[36] = buf[37] = 0xff;
+	assert_int_equal(synack_tcp_packet_parse(buf, n, &oip, &out), SYNACK_WIRE_OK);
+	buf[37] = 0xfe;
+	assert_int_equal(synack_tcp_packet_parse(buf, n, &oip, &out), SYNACK_WIRE_TCP_CSUM);
+}
+
 static void test_W02_icmp_checksum(void **state)
 {
 	(void)state;
@@ -1205,6 +1244,7 @@ int main(void)
 		cmocka_unit_test(test_W02_csum_matches_reference),
 		cmocka_unit_test(test_W02_ip_checksum),
 		cmocka_unit_test(test_W02_tcp_checksum_verified_and_rejected),
+		cmocka_unit_test(test_W02_tcp_checksum_negative_zero),
 		cmocka_unit_test(test_W02_icmp_checksum),
 		cmocka_unit_test(test_W03_truncated_ip),
 		cmocka_unit_test(test_W03_ip_total_length_lies),
