@@ -329,17 +329,10 @@ void play_lost_last_ack(struct scenario_run *r)
 	synack_close(ss, k.a, sc_now(r));
 	sc_run_to(r, SYNACK_SEC(70));
 	time_wait_facts(r);
-	const struct synack_ladder_seg *fin1 = sc_nth_seg(r, COL_S, F_FA, 0), *fin2 = sc_nth_seg(r, COL_S, F_FA, 1);
-	const struct synack_ladder_seg *ack1 = NULL, *ack2 = NULL;
-	for (size_t i = 0; i < scenario_seg_count(r); i++) {
-		const struct synack_ladder_seg *s = scenario_seg(r, i);
-		if (!fin1 || s->from_col != COL_C || s->flags != F_A || s->time <= fin1->time)
-			continue;
-		if (!ack1)
-			ack1 = s;
-		else if (!ack2)
-			ack2 = s;
-	}
+	const struct synack_ladder_seg *fin1 = scenario_nth_seg(r, COL_S, F_FA, 0), *fin2 = scenario_nth_seg(r, COL_S, F_FA, 1);
+	/* The client's ACKs after the server's first FIN: the lost one, then the answer to the second FIN. */
+	const struct synack_ladder_seg *ack1 = fin1 ? scenario_seg_from(r, COL_C, F_A, fin1->time + 1) : NULL;
+	const struct synack_ladder_seg *ack2 = ack1 ? scenario_seg_from(r, COL_C, F_A, ack1->time + 1) : NULL;
 	if (!sc_expect(r, fin1 && fin2 && ack1 && ack2 && ack1->lost && !ack2->lost,
 	               "expected a lost ACK, a second FIN and a second ACK"))
 		return;

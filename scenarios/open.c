@@ -82,8 +82,8 @@ void play_q02_old_duplicate_syn(struct scenario_run *r)
 	sc_note(r, "server: accept() returns %d connection%s", accepted, accepted == 1 ? "" : "s");
 	scenario_fact(r, "accepted", accepted);
 
-	const struct synack_ladder_seg *old_sa = sc_nth_seg(r, COL_S, F_SA, 0), *rst = sc_nth_seg(r, COL_C, F_R, 0);
-	const struct synack_ladder_seg *new_sa = sc_nth_seg(r, COL_S, F_SA, 1);
+	const struct synack_ladder_seg *old_sa = scenario_nth_seg(r, COL_S, F_SA, 0), *rst = scenario_nth_seg(r, COL_C, F_R, 0);
+	const struct synack_ladder_seg *new_sa = scenario_nth_seg(r, COL_S, F_SA, 1);
 	if (!sc_expect(r, old_sa && rst && new_sa, "expected two SYN+ACKs and a RST"))
 		return;
 	scenario_fact(r, "old_synack_ack", srel(old_sa->rel_ack));
@@ -150,17 +150,17 @@ void play_q04_synack_backoff(struct scenario_run *r)
 	sc_send(r, COL_C, &(struct sc_seg){.sport = 40000, .dport = 80, .flags = F_SYN, .seq = 1000});
 	sc_run_to(r, SYNACK_SEC(70));
 
-	size_t n = sc_count_segs(r, COL_S, F_SA);
+	size_t n = scenario_count_segs(r, COL_S, F_SA);
 	scenario_fact(r, "synacks", (int64_t)n);
 	synack_time_t t[16], gaps[16];
 	bool same = true;
 	for (size_t i = 0; i < n && i < 16; i++) {
-		const struct synack_ladder_seg *s = sc_nth_seg(r, COL_S, F_SA, i);
+		const struct synack_ladder_seg *s = scenario_nth_seg(r, COL_S, F_SA, i);
 		char name[32];
 		t[i] = s->time;
 		snprintf(name, sizeof name, "synack%zu_us", i);
 		scenario_fact(r, name, (int64_t)s->time);
-		same = same && s->seq == sc_nth_seg(r, COL_S, F_SA, 0)->seq && s->rel_ack == 1;
+		same = same && s->seq == scenario_nth_seg(r, COL_S, F_SA, 0)->seq && s->rel_ack == 1;
 		if (i > 0)
 			gaps[i - 1] = t[i] - t[i - 1];
 	}
@@ -369,8 +369,8 @@ void play_q14_lost_third_ack(struct scenario_run *r)
 	sc_note(r, "server: accept(), recv() -> %zd bytes", n);
 	scenario_fact(r, "delivered", n);
 	scenario_fact(r, "lost_acks", (int64_t)lost_from(r, COL_C));
-	scenario_fact(r, "synacks", (int64_t)sc_count_segs(r, COL_S, F_SA));
-	const struct synack_ladder_seg *re = sc_nth_seg(r, COL_S, F_SA, 1);
+	scenario_fact(r, "synacks", (int64_t)scenario_count_segs(r, COL_S, F_SA));
+	const struct synack_ladder_seg *re = scenario_nth_seg(r, COL_S, F_SA, 1);
 	synack_time_t ce = scenario_state_time(r, COL_C, SYNACK_ESTABLISHED, 0);
 	synack_time_t se = scenario_state_time(r, COL_S, SYNACK_ESTABLISHED, 0);
 	scenario_fact(r, "client_established_us", (int64_t)ce);
@@ -402,9 +402,9 @@ void play_q14_server_gave_up(struct scenario_run *r)
 	int a = synack_accept(r->stack[COL_S], l, NULL, NULL);
 	scenario_fact(r, "client_recv", n);
 	scenario_fact(r, "accepted", a >= 0);
-	size_t sas = sc_count_segs(r, COL_S, F_SA);
+	size_t sas = scenario_count_segs(r, COL_S, F_SA);
 	scenario_fact(r, "synacks", (int64_t)sas);
-	const struct synack_ladder_seg *last_sa = sc_nth_seg(r, COL_S, F_SA, sas ? sas - 1 : 0);
+	const struct synack_ladder_seg *last_sa = scenario_nth_seg(r, COL_S, F_SA, sas ? sas - 1 : 0);
 	synack_time_t dropped = last_sa ? request_dropped_at(r, last_sa->time) : SYNACK_TIME_NEVER;
 	scenario_fact(r, "dropped_us", dropped == SYNACK_TIME_NEVER ? -1 : (int64_t)dropped);
 	synack_time_t ce = scenario_state_time(r, COL_C, SYNACK_ESTABLISHED, 0);
@@ -446,11 +446,11 @@ void play_q15_old_syn_in_syn_rcvd(struct scenario_run *r)
 	int a = synack_accept(r->stack[COL_S], l, NULL, NULL);
 	sc_note(r, "server: accept() -> %s", a >= 0 ? "a connection" : "EAGAIN: no connection");
 	scenario_fact(r, "accepted", a >= 0);
-	size_t sas = sc_count_segs(r, COL_S, F_SA), rsts = sc_count_segs(r, COL_C, F_R);
+	size_t sas = scenario_count_segs(r, COL_S, F_SA), rsts = scenario_count_segs(r, COL_C, F_R);
 	scenario_fact(r, "synacks", (int64_t)sas);
 	scenario_fact(r, "rsts", (int64_t)rsts);
-	const struct synack_ladder_seg *s0 = sc_nth_seg(r, COL_S, F_SA, 0), *s1 = sc_nth_seg(r, COL_S, F_SA, 1);
-	const struct synack_ladder_seg *r0 = sc_nth_seg(r, COL_C, F_R, 0);
+	const struct synack_ladder_seg *s0 = scenario_nth_seg(r, COL_S, F_SA, 0), *s1 = scenario_nth_seg(r, COL_S, F_SA, 1);
+	const struct synack_ladder_seg *r0 = scenario_nth_seg(r, COL_C, F_R, 0);
 	if (!sc_expect(r, s0 && s1 && r0, "expected two SYN+ACKs and a RST"))
 		return;
 	scenario_fact(r, "same_synack", s0->seq == s1->seq && s0->ack == s1->ack);
@@ -494,8 +494,8 @@ void play_q16_simultaneous_open(struct scenario_run *r)
 	scenario_fact(r, "b_received", n);
 	scenario_fact(r, "a_estab", (int64_t)synack_get_counters(sa)->TcpCurrEstab);
 	scenario_fact(r, "b_estab", (int64_t)synack_get_counters(sb)->TcpCurrEstab);
-	scenario_fact(r, "syns", (int64_t)(sc_count_segs(r, COL_C, F_SYN) + sc_count_segs(r, COL_S, F_SYN)));
-	scenario_fact(r, "synacks", (int64_t)(sc_count_segs(r, COL_C, F_SA) + sc_count_segs(r, COL_S, F_SA)));
+	scenario_fact(r, "syns", (int64_t)(scenario_count_segs(r, COL_C, F_SYN) + scenario_count_segs(r, COL_S, F_SYN)));
+	scenario_fact(r, "synacks", (int64_t)(scenario_count_segs(r, COL_C, F_SA) + scenario_count_segs(r, COL_S, F_SA)));
 	char as[256], bs[256];
 	scenario_states(r, COL_C, as, sizeof as);
 	scenario_states(r, COL_S, bs, sizeof bs);

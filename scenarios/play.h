@@ -112,9 +112,6 @@ void sc_note_discarded_requests(struct scenario_run *r);
 /* "192.0.2.1" */
 #define ADDR(a) synack_ip_format((a), (char[16]){0})
 
-/* TCP segments column col sent with exactly these flags, and the i-th of them. */
-size_t sc_count_segs(const struct scenario_run *r, int col, uint8_t flags);
-const struct synack_ladder_seg *sc_nth_seg(const struct scenario_run *r, int col, uint8_t flags, size_t i);
 
 /* ---- The scenarios (one function each, grouped by file). ---- */
 

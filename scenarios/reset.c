@@ -16,7 +16,7 @@ void play_rst_closed_port(struct scenario_run *r)
 	sc_run_to(r, SYNACK_SEC(5));
 	scenario_fact(r, "so_error", err);
 	scenario_fact(r, "segments", (int64_t)scenario_seg_count(r));
-	const struct synack_ladder_seg *rst = sc_nth_seg(r, COL_S, F_RA, 0);
+	const struct synack_ladder_seg *rst = scenario_nth_seg(r, COL_S, F_RA, 0);
 	if (!sc_expect(r, rst && scenario_seg_count(r) == 2 && err == ECONNREFUSED, "expected SYN, RST+ACK, refusal"))
 		return;
 	scenario_fact(r, "rst_seq", rst->seq);

@@ -400,7 +400,7 @@ const struct synack_ladder_seg *scenario_seg(const struct scenario_run *r, size_
 	return NULL;
 }
 
-size_t sc_count_segs(const struct scenario_run *r, int col, uint8_t flags)
+size_t scenario_count_segs(const struct scenario_run *r, int col, uint8_t flags)
 {
 	size_t k = 0;
 	for (size_t j = 0; j < synack_ladder_count(r->lad); j++) {
@@ -410,12 +410,22 @@ size_t sc_count_segs(const struct scenario_run *r, int col, uint8_t flags)
 	return k;
 }
 
-const struct synack_ladder_seg *sc_nth_seg(const struct scenario_run *r, int col, uint8_t flags, size_t i)
+const struct synack_ladder_seg *scenario_nth_seg(const struct scenario_run *r, int col, uint8_t flags, size_t i)
 {
 	size_t k = 0;
 	for (size_t j = 0; j < synack_ladder_count(r->lad); j++) {
 		const struct synack_ladder_seg *s = synack_ladder_get(r->lad, j);
 		if (s->is_tcp && s->from_col == col && s->flags == flags && k++ == i)
+			return s;
+	}
+	return NULL;
+}
+
+const struct synack_ladder_seg *scenario_seg_from(const struct scenario_run *r, int col, uint8_t flags, synack_time_t t)
+{
+	for (size_t j = 0; j < synack_ladder_count(r->lad); j++) {
+		const struct synack_ladder_seg *s = synack_ladder_get(r->lad, j);
+		if (s->is_tcp && s->from_col == col && s->flags == flags && s->time >= t)
 			return s;
 	}
 	return NULL;

@@ -134,6 +134,12 @@ bool scenario_has_fact(const struct scenario_run *r, const char *name);
 /* TCP segments of the run in recording order (other packets skipped). */
 size_t scenario_seg_count(const struct scenario_run *r);
 const struct synack_ladder_seg *scenario_seg(const struct scenario_run *r, size_t i);
+/* TCP segments column col sent with exactly these flags: how many, the
+ * i-th of them (from 0), and the first sent at or after t (NULL if none). */
+size_t scenario_count_segs(const struct scenario_run *r, int col, uint8_t flags);
+const struct synack_ladder_seg *scenario_nth_seg(const struct scenario_run *r, int col, uint8_t flags, size_t i);
+const struct synack_ladder_seg *scenario_seg_from(const struct scenario_run *r, int col, uint8_t flags,
+                                                  synack_time_t t);
 /* "OLD>NEW OLD>NEW ..." for one column's state changes, in order. */
 const char *scenario_states(const struct scenario_run *r, int col, char *buf, size_t cap);
 /* The time of the n-th (from 0) change of column col into state s, or

@@ -40,15 +40,26 @@ static int try_connect(struct scenario_run *r, int *sock, const char *what, cons
 	return rc;
 }
 
-/* The first segment of column col with exactly `flags` sent at or after t. */
-static const struct synack_ladder_seg *seg_from(const struct scenario_run *r, int col, uint8_t flags, synack_time_t t)
+/* An HTTP/1.0-style exchange on an open connection, from 0.1 s: the
+ * client asks, the server answers and closes first (so the server will
+ * hold TIME_WAIT), the client reads to the end and closes at 0.3 s. */
+static void server_closes_first(struct scenario_run *r, const struct sc_conn *k)
 {
-	for (size_t i = 0; i < scenario_seg_count(r); i++) {
-		const struct synack_ladder_seg *s = scenario_seg(r, i);
-		if (s->from_col == col && s->flags == flags && s->time >= t)
-			return s;
-	}
-	return NULL;
+	struct synack_stack *cs = r->stack[COL_C], *ss = r->stack[COL_S];
+	sc_note(r, "client: send(\"GET /\")");
+	synack_send(cs, k->c, "GET /", 5, sc_now(r));
+	sc_run_to(r, SYNACK_MS(200));
+	char buf[16];
+	ssize_t n = synack_recv(ss, k->a, buf, sizeof buf, sc_now(r));
+	sc_note(r, "server: recv() -> %zd bytes, send(\"page\"), close(): the server closes first", n);
+	synack_send(ss, k->a, "page", 4, sc_now(r));
+	synack_close(ss, k->a, sc_now(r));
+	sc_run_to(r, SYNACK_MS(300));
+	ssize_t m = synack_recv(cs, k->c, buf, sizeof buf, sc_now(r));
+	ssize_t e = synack_recv(cs, k->c, buf, sizeof buf, sc_now(r));
+	sc_note(r, "client: recv() -> %zd bytes, recv() -> %zd (end of stream), close()", m, e);
+	synack_close(cs, k->c, sc_now(r));
+	sc_expect(r, n == 5 && m == 4 && e == 0, "the exchange went wrong: %zd, %zd, %zd", n, m, e);
 }
 
 /* ------------------------------------------------------------------ */
@@ -99,8 +110,8 @@ void play_q10_old_duplicate(struct scenario_run *r)
 
 	synack_time_t tw_in = scenario_state_time(r, COL_C, SYNACK_TIME_WAIT, 0);
 	synack_time_t tw_out = sc_state_change_time(r, COL_C, SYNACK_TIME_WAIT, SYNACK_CLOSED);
-	const struct synack_ladder_seg *tw_ack = seg_from(r, COL_C, F_A, dup_at);
-	const struct synack_ladder_seg *rst = seg_from(r, COL_S, F_R, dup_at);
+	const struct synack_ladder_seg *tw_ack = scenario_seg_from(r, COL_C, F_A, dup_at);
+	const struct synack_ladder_seg *rst = scenario_seg_from(r, COL_S, F_R, dup_at);
 	scenario_fact(r, "reply_read", n);
 	scenario_fact(r, "connect_in_time_wait", early);
 	scenario_fact(r, "client_tw_us", tw_in == SYNACK_TIME_NEVER ? -1 : (int64_t)tw_in);
@@ -135,25 +146,13 @@ void play_q10_syn_in_time_wait(struct scenario_run *r)
 		return;
 	r->ports = true;
 	r->absolute = true; /* the answer compares SYNs' seq with RCV.NXT */
-	struct synack_stack *cs = r->stack[COL_C], *ss = r->stack[COL_S];
+	struct synack_stack *ss = r->stack[COL_S];
 	struct sc_conn k;
 	k.l = sc_listen(r, COL_S, 80);
 	sc_hold_copy(r, COL_C, F_SYN);
 	if (!sc_open(r, &k, " from its only port, 40000; the network duplicates the SYN and holds the copy back"))
 		return;
-	sc_note(r, "client: send(\"GET /\")");
-	synack_send(cs, k.c, "GET /", 5, sc_now(r));
-	sc_run_to(r, SYNACK_MS(200));
-	char buf[16];
-	ssize_t n = synack_recv(ss, k.a, buf, sizeof buf, sc_now(r));
-	sc_note(r, "server: recv() -> %zd bytes, send(\"page\"), close(): the server closes first", n);
-	synack_send(ss, k.a, "page", 4, sc_now(r));
-	synack_close(ss, k.a, sc_now(r));
-	sc_run_to(r, SYNACK_MS(300));
-	ssize_t m = synack_recv(cs, k.c, buf, sizeof buf, sc_now(r));
-	ssize_t e = synack_recv(cs, k.c, buf, sizeof buf, sc_now(r));
-	sc_note(r, "client: recv() -> %zd bytes, recv() -> %zd (end of stream), close()", m, e);
-	synack_close(cs, k.c, sc_now(r));
+	server_closes_first(r, &k);
 
 	sc_run_to(r, SYNACK_SEC(1));
 	sc_note(r, "network: delivers the copy of the client's SYN of 0.000 s, late: an old duplicate SYN");
@@ -172,10 +171,10 @@ void play_q10_syn_in_time_wait(struct scenario_run *r)
 	sc_note(r, "server: accept() -> %s", k2.a >= 0 ? "the new connection" : "nothing");
 	sc_run_to(r, SYNACK_MS(2200));
 
-	const struct synack_ladder_seg *syn1 = sc_nth_seg(r, COL_C, F_SYN, 0);
-	const struct synack_ladder_seg *syn2 = seg_from(r, COL_C, F_SYN, SYNACK_MS(1500));
-	const struct synack_ladder_seg *tw_ack = seg_from(r, COL_S, F_A, dup_at);
-	const struct synack_ladder_seg *rst = seg_from(r, COL_C, F_R, dup_at);
+	const struct synack_ladder_seg *syn1 = scenario_nth_seg(r, COL_C, F_SYN, 0);
+	const struct synack_ladder_seg *syn2 = scenario_seg_from(r, COL_C, F_SYN, SYNACK_MS(1500));
+	const struct synack_ladder_seg *tw_ack = scenario_seg_from(r, COL_S, F_A, dup_at);
+	const struct synack_ladder_seg *rst = scenario_seg_from(r, COL_C, F_R, dup_at);
 	synack_time_t tw_in = scenario_state_time(r, COL_S, SYNACK_TIME_WAIT, 0);
 	scenario_fact(r, "server_tw_us", tw_in == SYNACK_TIME_NEVER ? -1 : (int64_t)tw_in);
 	scenario_fact(r, "old_syn_us", (int64_t)dup_at);
@@ -450,16 +449,16 @@ void play_q11_keep_alive(struct scenario_run *r) { q11_play(r, Q11_KEEP_ALIVE); 
 
 /* ------------------------------------------------------------------ */
 
-/* A restarted server's listener on port 80: returns bind()'s result (and
- * the socket in *sock, listening if bind() succeeded). */
-static int restart_listener(struct scenario_run *r, int *sock, bool reuse)
+/* A server's listener on port 80 (`who` says which, in the note): returns
+ * bind()'s result, and the socket in *sock, listening if bind() succeeded. */
+static int listen_80(struct scenario_run *r, int *sock, bool reuse, const char *who)
 {
 	struct synack_stack *ss = r->stack[COL_S];
 	*sock = synack_socket(ss);
 	if (reuse)
 		synack_setsockopt(ss, *sock, SYNACK_SO_REUSEADDR, 1);
 	int rc = synack_bind(ss, *sock, 0, 80);
-	sc_note(r, "restarted server: socket(),%s bind(:80) -> %s%s", reuse ? " SO_REUSEADDR," : "", errname(rc),
+	sc_note(r, "%s: socket(),%s bind(:80) -> %s%s", who, reuse ? " SO_REUSEADDR," : "", errname(rc),
 	        rc == 0 ? ", listen()" : "");
 	if (rc != 0) {
 		synack_close(ss, *sock, sc_now(r));
@@ -475,30 +474,13 @@ void play_q13_reuseaddr(struct scenario_run *r)
 	if (!sc_setup(r, -1, NULL, NULL, NULL))
 		return;
 	r->ports = true;
-	struct synack_stack *cs = r->stack[COL_C], *ss = r->stack[COL_S];
+	struct synack_stack *ss = r->stack[COL_S];
 	struct sc_conn k;
-	sc_note(r, "server: socket(), SO_REUSEADDR (as servers do), bind(:80), listen()");
-	k.l = synack_socket(ss);
-	synack_setsockopt(ss, k.l, SYNACK_SO_REUSEADDR, 1);
-	int rc = synack_bind(ss, k.l, 0, 80);
-	if (rc == 0)
-		rc = synack_listen(ss, k.l, 16);
-	if (!sc_expect(r, rc == 0, "the first server could not listen: %d", rc))
+	if (!sc_expect(r, listen_80(r, &k.l, true, "server") == 0, "the first server could not listen"))
 		return;
 	if (!sc_open(r, &k, NULL))
 		return;
-	sc_note(r, "client: send(\"GET /\")");
-	synack_send(cs, k.c, "GET /", 5, sc_now(r));
-	sc_run_to(r, SYNACK_MS(200));
-	char buf[16];
-	ssize_t n = synack_recv(ss, k.a, buf, sizeof buf, sc_now(r));
-	sc_note(r, "server: recv() -> %zd bytes, send(\"page\"), close(): the server closes first", n);
-	synack_send(ss, k.a, "page", 4, sc_now(r));
-	synack_close(ss, k.a, sc_now(r));
-	sc_run_to(r, SYNACK_MS(300));
-	ssize_t m = synack_recv(cs, k.c, buf, sizeof buf, sc_now(r));
-	sc_note(r, "client: recv() -> %zd bytes and end of stream, close()", m);
-	synack_close(cs, k.c, sc_now(r));
+	server_closes_first(r, &k);
 
 	sc_run_to(r, SYNACK_SEC(1));
 	int tw_at_stop = sc_count_state(r, COL_S, SYNACK_TIME_WAIT);
@@ -508,8 +490,8 @@ void play_q13_reuseaddr(struct scenario_run *r)
 
 	sc_run_to(r, SYNACK_SEC(2));
 	int l2;
-	int without = restart_listener(r, &l2, false);
-	int with = restart_listener(r, &l2, true);
+	int without = listen_80(r, &l2, false, "restarted server");
+	int with = listen_80(r, &l2, true, "restarted server");
 	sc_run_to(r, SYNACK_SEC(3));
 	struct sc_conn k2 = {.l = l2};
 	bool served = with == 0 && sc_open(r, &k2, ": a new client of the restarted server");

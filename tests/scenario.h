@@ -102,10 +102,12 @@ static inline void scn_init(struct scn *x, uint64_t seed, const struct synack_li
 	scn_init_ex(x, seed, c2s, s2c, tweak, -1, NULL);
 }
 
-/* Sends a crafted segment from node (any source address: spoofing is the point). */
-static inline void scn_inject(struct synack_sim *sim, int node, uint32_t src, uint32_t dst, uint16_t sport,
-                              uint16_t dport, uint8_t flags, uint32_t seq, uint32_t ack, const void *data,
-                              uint32_t len)
+/* Sends a crafted segment from node (any source address: spoofing is the
+ * point) with options o; NULL means MSS 1460 on a SYN and none otherwise.
+ * Returns the packet's length (0 if it could not be built). */
+static inline size_t scn_inject_opts(struct synack_sim *sim, int node, uint32_t src, uint32_t dst, uint16_t sport,
+                                     uint16_t dport, uint8_t flags, uint32_t seq, uint32_t ack,
+                                     const struct synack_tcp_opts *o, const void *data, uint32_t len)
 {
 	struct synack_tcp_seg s;
 	memset(&s, 0, sizeof(s));
@@ -117,7 +119,9 @@ static inline void scn_inject(struct synack_sim *sim, int node, uint32_t src, ui
 	s.window = 65535;
 	s.payload = data;
 	s.payload_len = len;
-	if (flags & SYNACK_TCP_SYN) {
+	if (o) {
+		s.opt = *o;
+	} else if (flags & SYNACK_TCP_SYN) {
 		s.opt.present = SYNACK_OPT_MSS;
 		s.opt.mss = 1460;
 	}
@@ -126,6 +130,14 @@ static inline void scn_inject(struct synack_sim *sim, int node, uint32_t src, ui
 	size_t n = synack_tcp_build(buf, sizeof(buf), &ip, &s);
 	if (n > 0)
 		synack_sim_inject(sim, node, buf, n);
+	return n;
+}
+
+static inline void scn_inject(struct synack_sim *sim, int node, uint32_t src, uint32_t dst, uint16_t sport,
+                              uint16_t dport, uint8_t flags, uint32_t seq, uint32_t ack, const void *data,
+                              uint32_t len)
+{
+	scn_inject_opts(sim, node, src, dst, sport, dport, flags, seq, ack, NULL, data, len);
 }
 
 static inline void scn_free(struct scn *x)

@@ -18,26 +18,12 @@ static const struct synack_link_model link10ms = {.delay_us = 10000};
 
 static struct synack_tcp_opts no_opts;
 
-/* A crafted segment with options (scn_inject offers only MSS). */
+/* A crafted segment with options, from the client's address to port 80. */
 static void inject_opts(struct scn *x, uint16_t sport, uint8_t flags, uint32_t seq, uint32_t ack,
                         const struct synack_tcp_opts *o, const void *data, uint32_t len)
 {
-	struct synack_tcp_seg s;
-	memset(&s, 0, sizeof(s));
-	s.sport = sport;
-	s.dport = 80;
-	s.seq = seq;
-	s.ack = ack;
-	s.flags = flags;
-	s.window = 65535;
-	s.opt = *o;
-	s.payload = data;
-	s.payload_len = len;
-	uint8_t buf[2048];
-	struct synack_ipv4 ip = {.src = CLIENT_ADDR, .dst = SERVER_ADDR, .ttl = 64, .df = true};
-	size_t n = synack_tcp_build(buf, sizeof(buf), &ip, &s);
-	assert_true(n > 0);
-	synack_sim_inject(x->sim, x->cnode, buf, n);
+	assert_true(scn_inject_opts(x->sim, x->cnode, CLIENT_ADDR, SERVER_ADDR, sport, 80, flags, seq, ack, o, data,
+	                            len) > 0);
 }
 
 static uint8_t tweak_cookies;

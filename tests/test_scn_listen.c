@@ -11,15 +11,6 @@
 
 #define MS(x) SYNACK_MS(x)
 
-/* Segments column col sent with exactly these flags. */
-static size_t count_segs(const struct scenario_run *r, int col, uint8_t flags)
-{
-	size_t n = 0;
-	for (size_t i = 0; i < scenario_seg_count(r); i++)
-		n += scenario_seg(r, i)->from_col == col && scenario_seg(r, i)->flags == flags;
-	return n;
-}
-
 static void test_Q03_L01_L02_syn_queue_and_accept_queue(void **state)
 {
 	(void)state;
@@ -32,7 +23,7 @@ static void test_Q03_L01_L02_syn_queue_and_accept_queue(void **state)
 	assert_fact(r, "accepted_at_2500ms", 2);
 	assert_fact(r, "accepted_total", 4);
 	assert_fact(r, "overflows", 4);                  /* again at 1.03 s */
-	assert_int_equal(count_segs(r, S, F_SA), 8);  /* 4 + two retransmissions for each of 2 */
+	assert_int_equal(scenario_count_segs(r, S, F_SA), 8);  /* 4 + two retransmissions for each of 2 */
 	cat_done(r);
 }
 
@@ -45,8 +36,8 @@ static void test_Q07_L04_flood_without_cookies_shuts_the_listener(void **state)
 	assert_fact(r, "accepted", 0);
 	assert_fact(r, "cookies_sent", 0);
 	assert_fact(r, "reqq_full_drops", 1000 - 64 + 4); /* the flood's rest and the client's 4 SYNs */
-	assert_int_equal(count_segs(r, C, F_SYN), 4);   /* at 0.1, 1.1, 3.1, 7.1 s */
-	assert_int_equal(count_segs(r, S, F_SA), 0);
+	assert_int_equal(scenario_count_segs(r, C, F_SYN), 4);   /* at 0.1, 1.1, 3.1, 7.1 s */
+	assert_int_equal(scenario_count_segs(r, S, F_SA), 0);
 	cat_done(r);
 }
 

@@ -14,14 +14,6 @@
 #define MS(x) SYNACK_MS(x)
 #define SEC(x) SYNACK_SEC(x)
 
-static size_t count_segs(const struct scenario_run *r, int col, uint8_t flags)
-{
-	size_t n = 0;
-	for (size_t i = 0; i < scenario_seg_count(r); i++)
-		n += scenario_seg(r, i)->from_col == col && scenario_seg(r, i)->flags == flags;
-	return n;
-}
-
 /* The first segment sent at exactly t. */
 static const struct synack_ladder_seg *seg_at(const struct scenario_run *r, synack_time_t t)
 {
@@ -62,7 +54,7 @@ static void test_Q10_T03_T04_old_duplicate_meets_time_wait(void **state)
 	/* After TIME_WAIT, the same 4-tuple opens a new incarnation. */
 	assert_fact(r, "connect_after_time_wait", -EINPROGRESS);
 	assert_fact(r, "new_connection_accepted", 1);
-	assert_int_equal(count_segs(r, C, F_SYN), 2);
+	assert_int_equal(scenario_count_segs(r, C, F_SYN), 2);
 	cat_done(r);
 }
 
@@ -103,7 +95,7 @@ static void test_Q11_T04_client_runs_out_of_ports(void **state)
 	assert_fact(r, "tw_recycled", 0);
 	assert_fact(r, "tw_overflow", 0);
 	assert_fact(r, "active_opens", 4);
-	assert_int_equal(count_segs(r, C, F_SYN), 4);
+	assert_int_equal(scenario_count_segs(r, C, F_SYN), 4);
 	cat_done(r);
 }
 
@@ -127,8 +119,8 @@ static void test_Q11_T08_linger_zero_resets_instead(void **state)
 	assert_fact(r, "client_time_wait", 0);
 	assert_fact(r, "requests_served", 4);
 	assert_fact(r, "server_resets", 4);
-	assert_int_equal(count_segs(r, C, F_RA), 4);
-	assert_int_equal(count_segs(r, C, F_FA), 0);
+	assert_int_equal(scenario_count_segs(r, C, F_RA), 4);
+	assert_int_equal(scenario_count_segs(r, C, F_FA), 0);
 	assert_int_equal(r->counters[C].TcpExtTCPAbortOnData, 4);
 	assert_int_equal(r->counters[C].TcpExtTW, 0);
 	cat_done(r);
@@ -155,8 +147,8 @@ static void test_Q11_keep_alive_one_connection(void **state)
 	assert_fact(r, "connect_failures", 0);
 	assert_fact(r, "client_time_wait", 1);
 	assert_fact(r, "active_opens", 1);
-	assert_int_equal(count_segs(r, C, F_SYN), 1);
-	assert_int_equal(count_segs(r, C, F_PA), 4);
+	assert_int_equal(scenario_count_segs(r, C, F_SYN), 1);
+	assert_int_equal(scenario_count_segs(r, C, F_PA), 4);
 	cat_done(r);
 }
 

@@ -110,30 +110,19 @@ static void inject(struct scn *x, int from, uint32_t src, uint32_t dst, uint16_t
                    uint8_t flags, uint32_t seq, uint32_t ack, const char *data, bool ts, uint32_t tsval,
                    uint32_t tsecr)
 {
-	struct synack_tcp_seg s;
-	memset(&s, 0, sizeof(s));
-	s.sport = sport;
-	s.dport = dport;
-	s.seq = seq;
-	s.ack = ack;
-	s.flags = flags;
-	s.window = 65535;
-	s.payload = (const uint8_t *)data;
-	s.payload_len = data ? (uint32_t)strlen(data) : 0;
+	struct synack_tcp_opts o;
+	memset(&o, 0, sizeof(o));
 	if (flags & SYNACK_TCP_SYN) {
-		s.opt.present |= SYNACK_OPT_MSS;
-		s.opt.mss = 1460;
+		o.present |= SYNACK_OPT_MSS;
+		o.mss = 1460;
 	}
 	if (ts) {
-		s.opt.present |= SYNACK_OPT_TS;
-		s.opt.ts_val = tsval;
-		s.opt.ts_ecr = tsecr;
+		o.present |= SYNACK_OPT_TS;
+		o.ts_val = tsval;
+		o.ts_ecr = tsecr;
 	}
-	uint8_t buf[2048];
-	struct synack_ipv4 ip = {.src = src, .dst = dst, .ttl = 64, .df = true};
-	size_t n = synack_tcp_build(buf, sizeof(buf), &ip, &s);
-	assert_true(n > 0);
-	synack_sim_inject(x->sim, from, buf, n);
+	assert_true(scn_inject_opts(x->sim, from, src, dst, sport, dport, flags, seq, ack, &o, data,
+	                            data ? (uint32_t)strlen(data) : 0) > 0);
 }
 
 /* The last TCP segment of the run. */

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "synack/wire.h"
+#include "wrap.h"
 
 #define LABEL_MAX 32        /* bytes kept of a column label, NUL included */
 #define INFLIGHT_MAX 8192u  /* records awaiting DELIVERED; the oldest go first */
@@ -856,14 +857,7 @@ static void render_note(FILE *out, const struct synack_ladder_note *n)
 	const char *p = n->text;
 	bool first = true;
 	do {
-		size_t len = strcspn(p, "\n"), take = len;
-		if (len > width) {
-			take = width;
-			while (take > 0 && p[take] != ' ')
-				take--;
-			if (take == 0)
-				take = width;
-		}
+		size_t take = wrap_take(p, width);
 		char row[ARROW_W + 1];
 		snprintf(row, sizeof row, "  %.*s", (int)take, p);
 		emit_row(out, first ? &n->time : NULL, "", row, "");
@@ -882,14 +876,7 @@ static void render_caption(FILE *out, const char *text)
 	fputc('\n', out);
 	const char *p = text;
 	while (*p) {
-		size_t len = strcspn(p, "\n"), take = len;
-		if (len > CAPTION_W) {
-			take = CAPTION_W;
-			while (take > 0 && p[take] != ' ')
-				take--;
-			if (take == 0)
-				take = CAPTION_W;
-		}
+		size_t take = wrap_take(p, CAPTION_W);
 		fprintf(out, "%.*s\n", (int)take, p);
 		p += take;
 		if (*p == ' ')

@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "synack/wire.h"
+#include "wrap.h"
 
 #define SVG_W 1000
 #define X_TIME 14          /* time labels, left-aligned */
@@ -98,14 +99,7 @@ static int wrap_lines(const char *text, size_t cols, line_fn fn, void *ctx)
 	const char *p = text;
 	uint32_t i = 0;
 	do {
-		size_t len = strcspn(p, "\n"), take = len;
-		if (len > cols) {
-			take = cols;
-			while (take > 0 && p[take] != ' ')
-				take--;
-			if (take == 0)
-				take = cols;
-		}
+		size_t take = wrap_take(p, cols);
 		if (fn(ctx, p, (int)take, i++) != 0)
 			return -ENOMEM;
 		p += take;
