@@ -72,6 +72,7 @@ extern "C" {
 	X(SynackTcpSynRateLimited, "SYNs dropped by the per-source rate limit (syn_rate_per_src)") \
 	X(TcpExtTCPOFOQueue, "segments queued out of order")                                   \
 	X(TcpExtTCPOFODrop, "out-of-order segments dropped: no room to track them")            \
+	X(TcpExtTCPZeroWindowDrop, "data dropped at our zero window (its ACK still processed)")   \
 	X(TcpExtTCPWinProbe, "zero-window probes sent")                                        \
 	X(TcpExtTW, "TIME_WAIT connections that ended by their 2MSL timer")                    \
 	X(TcpExtTWRecycled, "TIME_WAIT entries taken over by connect() (tw_reuse)")            \

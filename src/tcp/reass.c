@@ -52,6 +52,7 @@ int reass_add(struct reass *q, uint32_t start, uint32_t end)
 		q->iv[lo].start = seq_min(start, q->iv[lo].start);
 		q->iv[lo].end = seq_max(end, q->iv[hi - 1].end);
 		reass_remove(q, (uint8_t)(lo + 1), (uint8_t)(hi - lo - 1));
+		q->recent = start;
 		return 0;
 	}
 	if (q->count == REASS_MAX) {
@@ -61,6 +62,7 @@ int reass_add(struct reass *q, uint32_t start, uint32_t end)
 		q->count--; /* forget the highest interval */
 	}
 	reass_insert(q, lo, start, end);
+	q->recent = start;
 	return 0;
 }
 

@@ -34,6 +34,7 @@
 
 struct reass {
 	uint8_t count; /* valid entries in iv[] */
+	uint32_t recent; /* start of the range added last (RFC 2018 4's first block) */
 	struct {
 		uint32_t start, end; /* [start, end), start != end */
 	} iv[REASS_MAX];
@@ -41,7 +42,7 @@ struct reass {
 
 void reass_init(struct reass *q);
 
-/* Record that [start, end) is present, merging it with every interval it
+/* Record that [start, end) is present (and the most recent arrival), merging it with every interval it
  * overlaps or touches.  An empty range (start == end) is a no-op.  Returns 0,
  * -EINVAL if end - start >= 2^31 (not a range a segment can carry), or
  * -ENOBUFS when all REASS_MAX slots are taken, the range merges with none of

@@ -360,6 +360,7 @@ struct tcb *tcp_req_promote(struct synack_stack *st, struct tcb *l, const struct
 	c->irs = r->irs;
 	c->rcv_nxt = r->irs + 1u;
 	c->rcv_adv = c->rcv_nxt + synack_window(st);
+	c->rcv_wup = c->rcv_nxt;
 	tcp_apply_options(st, c, r);
 	/* Karn: a resent SYN+ACK gives no clock sample (timestamps still do). */
 	c->retries = (r->opts & RQ_RESENT) ? 1u : 0u;

@@ -8,7 +8,7 @@
  * never less than what we advertised (the right edge never moves left). */
 static uint32_t rcv_space(const struct tcb *t)
 {
-	uint32_t adv = seq_gt(t->rcv_adv, t->rcv_nxt) ? t->rcv_adv - t->rcv_nxt : 0;
+	uint32_t adv = tcb_adv_left(t);
 	uint32_t free = ring_free(&t->rcv);
 	return free > adv ? free : adv;
 }
@@ -94,6 +94,25 @@ static void check_syn(struct synack_stack *st, struct tcb *t)
 	tcp_send_challenge_ack(st, t);
 }
 
+/* RFC 7323 5.3 R3 (SPEC R05): remember the TSval to echo, but only from a
+ * segment that passed the window check (R2) and whose ACK is acceptable,
+ * and only if it starts at or before the last ACK we sent (4.3:
+ * SEG.SEQ <= Last.ACK.sent), as Linux's tcp_replace_ts_recent after
+ * tcp_validate_incoming.  Checked earlier, one spoofed out-of-window
+ * segment with a TSval half the clock ahead would make every later segment
+ * of the real peer fail PAWS.  A TS.Recent idle for 24 days is invalid
+ * (5.5): any TSval replaces it. */
+static void note_ts_recent(struct synack_stack *st, struct tcb *t, const struct synack_tcp_seg *seg)
+{
+	if (!tcb_has(t, TF_TS) || !(seg->opt.present & SYNACK_OPT_TS) || !seq_leq(seg->seq, t->rcv_wup))
+		return;
+	uint32_t now_s = tcp_seconds(st);
+	if (seq_geq(seg->opt.ts_val, t->ts_recent) || now_s - t->ts_recent_stamp >= TCP_PAWS_24DAYS) {
+		t->ts_recent = seg->opt.ts_val;
+		t->ts_recent_stamp = now_s;
+	}
+}
+
 static bool our_fin_acked(const struct tcb *t)
 {
 	return tcb_has(t, TF_FIN_SENT) && t->snd_una == t->snd_max;
@@ -144,6 +163,7 @@ static bool check_ack(struct synack_stack *st, struct tcb *t, const struct synac
 		tcp_send_challenge_ack(st, t);
 		return false;
 	}
+	note_ts_recent(st, t, seg);
 	tcp_ack_advance(st, t, seg);
 	switch (t->state) {
 	case SYNACK_FIN_WAIT_1:
@@ -282,33 +302,53 @@ static bool paws_rejected(struct synack_stack *st, struct tcb *t, const struct s
 	return true;
 }
 
-/* RFC 7323 4.3: remember the TSval to echo from a segment that starts at or
- * before the left edge of the window, even one dropped later as a duplicate
- * (Linux's tcp_replace_ts_recent): otherwise the ACK for a needless
- * retransmission echoes the first copy's time and the sender measures a
- * huge RTT.  A TS.Recent idle for 24 days is invalid (5.5): any TSval
- * replaces it. */
-static void note_ts_recent(struct synack_stack *st, struct tcb *t, const struct synack_tcp_seg *seg)
+/* A duplicate that ends at or after the last ACK we sent: RFC 9293's test
+ * refuses it (it brings nothing new), Linux's tcp_sequence, one byte wider
+ * at the left edge (end >= RCV.WUP), lets it through to tcp_ack, which
+ * records its TSval.  That matters: the ACK answering a needless
+ * retransmission (our earlier ACK was lost) then echoes the retransmission's
+ * time; echoing the first copy's instead, the sender would measure a round
+ * trip as long as its backoff and inflate its RTO.  A blind attacker gains
+ * nothing: the segment must still fall within one segment of RCV.NXT and
+ * carry an acceptable ACK. */
+static bool dup_at_left_edge(const struct tcb *t, const struct synack_tcp_seg *seg)
 {
-	if (!tcb_has(t, TF_TS) || !(seg->opt.present & SYNACK_OPT_TS) || (seg->flags & SYNACK_TCP_RST) ||
-	    !seq_leq(seg->seq, t->rcv_nxt))
-		return;
-	uint32_t now_s = tcp_seconds(st);
-	if (seq_geq(seg->opt.ts_val, t->ts_recent) || now_s - t->ts_recent_stamp >= TCP_PAWS_24DAYS) {
-		t->ts_recent = seg->opt.ts_val;
-		t->ts_recent_stamp = now_s;
-	}
+	uint32_t len = synack_tcp_seg_len(seg), end = seg->seq + len;
+	if (len == 0 || (seg->flags & (SYNACK_TCP_RST | SYNACK_TCP_SYN)) || !(seg->flags & SYNACK_TCP_ACK))
+		return false;
+	return seq_geq(end, t->rcv_wup) && seq_leq(end, t->rcv_nxt) && seq_leq(seg->seq, t->rcv_wup) &&
+	       seq_leq(seg->ack, t->snd_max) && seq_geq(seg->ack, t->snd_una - t->max_snd_wnd);
+}
+
+/* RFC 9293 3.10.7.4: "If the RCV.WND is zero, no segments will be
+ * acceptable, but special allowance should be made to accept valid ACKs,
+ * URGs, and RSTs."  A segment that starts exactly at RCV.NXT while our
+ * window is shut has its text (and FIN) dropped, but its control
+ * processed: otherwise the ACK of a peer that sends while we cannot take
+ * data is lost with it (Linux: tcp_sequence passes it, tcp_data_queue
+ * drops the data as TCPZeroWindowDrop). */
+static bool zero_window_control(const struct tcb *t, const struct synack_tcp_seg *seg)
+{
+	return rcv_space(t) == 0 && seg->seq == t->rcv_nxt && synack_tcp_seg_len(seg) > 0;
 }
 
 void tcp_input_synchronized(struct synack_stack *st, struct tcb *t, const struct synack_tcp_seg *seg)
 {
+
 	bool simopen = simultaneous_synack(t, seg);
+	bool text_ok = true;
 	if (paws_rejected(st, t, seg))
 		return;
-	note_ts_recent(st, t, seg);
 	if (!simopen && !seq_acceptable(t, seg)) {
-		reject_unacceptable(st, t, seg);
-		return;
+		if (!zero_window_control(t, seg)) {
+			if (dup_at_left_edge(t, seg))
+				note_ts_recent(st, t, seg);
+			reject_unacceptable(st, t, seg);
+			return;
+		}
+		CTR_INC(st, TcpExtTCPZeroWindowDrop);
+		text_ok = false;
+		t->flags |= TF_ACK_NOW; /* the peer learns the window is still shut */
 	}
 	if (seg->flags & SYNACK_TCP_RST) {
 		check_rst(st, t, seg);
@@ -324,7 +364,7 @@ void tcp_input_synchronized(struct synack_stack *st, struct tcb *t, const struct
 		t->flags |= TF_ACK_NOW; /* RFC 9293 figure 8, line 5 */
 	/* Sixth, URG: the urgent pointer is noted by the receiver's reader;
 	 * data stays in line (RFC 6093 recommends it; SO_OOBINLINE semantics). */
-	switch (t->state) {
+	switch (text_ok ? t->state : SYNACK_CLOSED) {
 	case SYNACK_ESTABLISHED:
 	case SYNACK_FIN_WAIT_1:
 	case SYNACK_FIN_WAIT_2:
@@ -336,7 +376,8 @@ void tcp_input_synchronized(struct synack_stack *st, struct tcb *t, const struct
 	default: /* the peer's FIN came before: no more text (RFC 9293, seventh) */
 		break;
 	}
-	note_fin(t, seg);
+	if (text_ok)
+		note_fin(t, seg);
 	process_fin(st, t);
 	fin_wait_1_acked(st, t); /* the FIN could not be taken yet (out of order) */
 	tcp_output(st, t); /* data and FIN carry the ACK when they can */

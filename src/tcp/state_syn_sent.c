@@ -45,7 +45,7 @@ void tcp_input_syn_sent(struct synack_stack *st, struct tcb *t, const struct syn
 	/* Fourth: the SYN.  Its payload is not accepted (SPEC H04): we ACK the SYN only. */
 	t->irs = seg->seq;
 	t->rcv_nxt = seg->seq + 1;
-	t->rcv_adv = t->rcv_nxt;
+	t->rcv_adv = t->rcv_wup = t->rcv_nxt;
 	tcp_negotiate(st, t, seg);
 	if (has_ack) {
 		tcp_handshake_rtt(st, t, seg);

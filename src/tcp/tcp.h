@@ -51,6 +51,7 @@ struct tcb {
 	/* receive sequence space */
 	uint32_t irs, rcv_nxt;
 	uint32_t rcv_adv;           /* right edge of the window we advertised */
+	uint32_t rcv_wup;           /* RCV.NXT when we last sent an ACK (RFC 7323's Last.ACK.sent) */
 	uint32_t fin_seq;           /* sequence of the peer's FIN once seen (FIN_SEEN) */
 	struct reass reass;
 
@@ -217,6 +218,12 @@ static inline bool tcb_has(const struct tcb *t, uint32_t f)
 	return (t->flags & f) != 0;
 }
 
+/* What is left of the window we advertised: RCV.ADV - RCV.NXT, or 0. */
+static inline uint32_t tcb_adv_left(const struct tcb *t)
+{
+	return seq_gt(t->rcv_adv, t->rcv_nxt) ? t->rcv_adv - t->rcv_nxt : 0;
+}
+
 /* ---- tables (tcp_table.c) ---- */
 int tcp_tables_init(struct synack_stack *st);
 void tcp_tables_free(struct synack_stack *st);
@@ -309,6 +316,7 @@ void tcp_send_synack(struct synack_stack *st, const struct reqsk *r, uint32_t ts
 /* Reset in answer to a segment that has no connection (RFC 9293 3.10.7.1). */
 void tcp_reset_reply(struct synack_stack *st, const struct synack_ipv4 *ip, const struct synack_tcp_seg *seg);
 uint32_t tcp_rcv_window(const struct tcb *t);
+uint32_t tcp_current_mss(const struct tcb *t); /* payload per data segment, options counted */
 uint32_t tcp_ts_now(const struct synack_stack *st, const struct tcb *t);
 
 /* ---- timers (tcp_timer.c) ---- */
@@ -344,6 +352,11 @@ void tcp_input_synchronized(struct synack_stack *st, struct tcb *t, const struct
 void tcp_conn_init(struct synack_stack *st, struct tcb *t, uint32_t laddr, uint16_t lport, uint32_t raddr,
                    uint16_t rport);
 uint8_t tcp_choose_wscale(uint32_t rmem);
+#define TCP_TS_OPT_SPACE 12 /* NOP NOP TS, in every segment once timestamps are on */
+#define TCP_MIN_SND_MSS 48  /* Linux's net.ipv4.tcp_min_snd_mss */
+#define TCP_MIN_PAYLOAD 8   /* the least payload a data segment carries, whatever options take */
+/* The payload per segment for a peer that announced peer_mss (SPEC W05). */
+uint16_t tcp_peer_mss(const struct synack_stack *st, uint32_t peer_mss, bool timestamps);
 /* Applies the options of a SYN or SYN+ACK (RFC 9293 3.7.1, RFC 7323). */
 void tcp_negotiate(struct synack_stack *st, struct tcb *t, const struct synack_tcp_seg *seg);
 /* What a SYN offers that we also do: r's mss, snd_wscale, opts, ts_recent. */

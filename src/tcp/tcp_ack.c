@@ -4,13 +4,31 @@
  * (RFC 9293 3.10.7.4), and the retransmission timer restarts. */
 #include "tcp/tcp.h"
 
+/* The round trip an echoed timestamp measures (RFC 7323 4.1), in
+ * microseconds; false when the segment gives none.  TSecr comes from the
+ * wire: an echo of a time not yet reached (a broken or forged peer), or
+ * one so old that it cannot be ours, gives no sample, as Linux's
+ * tcp_rtt_tsopt_us; otherwise one forged TSecr would pin the RTO at its
+ * ceiling (SPEC D03, W05).  A TSecr of 0 is none (RFC 7323 3.2). */
+static bool ts_rtt_us(struct synack_stack *st, const struct tcb *t, const struct synack_tcp_seg *seg, uint32_t *us)
+{
+	if (!tcb_has(t, TF_TS) || !(seg->opt.present & SYNACK_OPT_TS) || seg->opt.ts_ecr == 0)
+		return false;
+	uint32_t ms = tcp_ts_now(st, t) - seg->opt.ts_ecr;
+	if (ms >= INT32_MAX / 1000u) /* negative as a signed distance, or beyond ~24 days */
+		return false;
+	*us = ms * 1000u;
+	return true;
+}
+
 /* RFC 6298 with Karn's rule; timestamps (RFC 7323 4) give a sample from
  * every ACK that advances SND.UNA, retransmitted or not. */
 static void sample_rtt(struct synack_stack *st, struct tcb *t, const struct synack_tcp_seg *seg)
 {
 	uint32_t us;
-	if (tcb_has(t, TF_TS) && (seg->opt.present & SYNACK_OPT_TS) && seg->opt.ts_ecr != 0) {
-		us = (tcp_ts_now(st, t) - seg->opt.ts_ecr) * 1000u;
+	if (tcb_has(t, TF_TS) && (seg->opt.present & SYNACK_OPT_TS)) {
+		if (!ts_rtt_us(st, t, seg, &us))
+			return;
 	} else if (tcb_has(t, TF_TIMING) && seq_gt(seg->ack, t->rtt_seq)) {
 		us = (uint32_t)(st->now - t->rtt_start);
 		t->flags &= ~(uint32_t)TF_TIMING;
@@ -36,8 +54,14 @@ static void grow_cwnd(struct tcb *t, uint32_t acked)
 		t->cwnd = 1u << 30;
 }
 
+/* RFC 9293 3.10.7.4: "If SND.UNA =< SEG.ACK =< SND.NXT, the send window
+ * should be updated", and only from a segment newer than the last update
+ * (SND.WL1, SND.WL2).  An old ACK (below SND.UNA) never touches it: its
+ * window describes a receive buffer that has since moved. */
 static void update_window(struct synack_stack *st, struct tcb *t, const struct synack_tcp_seg *seg)
 {
+	if (seq_lt(seg->ack, t->snd_una))
+		return;
 	if (!(seq_lt(t->snd_wl1, seg->seq) || (t->snd_wl1 == seg->seq && seq_leq(t->snd_wl2, seg->ack))))
 		return;
 	t->snd_wnd = (uint32_t)seg->window << t->snd_wscale;
@@ -85,8 +109,8 @@ void tcp_ack_advance(struct synack_stack *st, struct tcb *t, const struct synack
 void tcp_handshake_rtt(struct synack_stack *st, struct tcb *t, const struct synack_tcp_seg *seg)
 {
 	uint32_t us;
-	if (tcb_has(t, TF_TS) && (seg->opt.present & SYNACK_OPT_TS) && seg->opt.ts_ecr != 0) {
-		us = (tcp_ts_now(st, t) - seg->opt.ts_ecr) * 1000u;
+	if (ts_rtt_us(st, t, seg, &us)) {
+		/* the echo of our SYN's (or SYN+ACK's) time */
 	} else if (t->retries == 0) {
 		us = (uint32_t)(st->now - t->rtt_start);
 	} else {

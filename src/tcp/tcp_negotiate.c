@@ -6,7 +6,6 @@
 
 /* RFC 9293 3.7.1: without an MSS option the peer takes 536 bytes. */
 #define TCP_DEFAULT_MSS 536
-#define TCP_TS_OPT_SPACE 12 /* NOP NOP TS, in every segment once timestamps are on */
 
 /* The smallest shift that lets the advertised window cover the whole
  * receive buffer (RFC 7323 2.3: at most 14). */
@@ -21,7 +20,9 @@ uint8_t tcp_choose_wscale(uint32_t rmem)
 void tcp_syn_options(const struct synack_stack *st, const struct synack_tcp_seg *seg, struct reqsk *r)
 {
 	const struct synack_tcp_opts *o = &seg->opt;
-	r->mss = (o->present & SYNACK_OPT_MSS) ? o->mss : TCP_DEFAULT_MSS;
+	/* An MSS option of 0 is ignored, as Linux's tcp_parse_options does;
+	 * every other value is clamped where it is used (tcp_peer_mss). */
+	r->mss = (o->present & SYNACK_OPT_MSS) && o->mss != 0 ? o->mss : TCP_DEFAULT_MSS;
 	r->opts = 0;
 	r->snd_wscale = 0;
 	if (st->cfg.window_scaling && (o->present & SYNACK_OPT_WSCALE)) {
@@ -37,10 +38,30 @@ void tcp_syn_options(const struct synack_stack *st, const struct synack_tcp_seg 
 	}
 }
 
+/* The most payload a segment to this peer may carry (SPEC W05).  The peer's
+ * MSS is a value from the wire: it is bounded before any arithmetic, in
+ * signed arithmetic, as Linux's __tcp_mtu_to_mss does: never above what our
+ * MTU allows (the transmit buffer holds an MTU), never below
+ * tcp_min_snd_mss (48) unless the MTU itself is smaller, so a hostile tiny
+ * MSS cannot make us send a segment per few bytes.  Options in every
+ * segment (timestamps) then take their share (RFC 6691), as Linux's
+ * tcp_mtu_to_mss subtracts them after the clamp. */
+uint16_t tcp_peer_mss(const struct synack_stack *st, uint32_t peer_mss, bool timestamps)
+{
+	int32_t ours = (int32_t)st->cfg.mtu - SYNACK_IPV4_HDR_LEN - SYNACK_TCP_HDR_LEN;
+	int32_t floor = TCP_MIN_SND_MSS < ours ? TCP_MIN_SND_MSS : ours;
+	int32_t mss = peer_mss < (uint32_t)ours ? (int32_t)peer_mss : ours;
+	if (mss < floor)
+		mss = floor;
+	if (timestamps)
+		mss -= TCP_TS_OPT_SPACE;
+	if (mss < TCP_MIN_PAYLOAD)
+		mss = TCP_MIN_PAYLOAD; /* an MTU of 68 (RFC 791's least) still carries data */
+	return (uint16_t)mss;
+}
+
 void tcp_apply_options(struct synack_stack *st, struct tcb *t, const struct reqsk *r)
 {
-	uint32_t ours = (uint32_t)st->cfg.mtu - SYNACK_IPV4_HDR_LEN - SYNACK_TCP_HDR_LEN;
-	uint32_t mss = r->mss < ours ? r->mss : ours;
 	t->flags &= ~(uint32_t)(TF_WSCALE | TF_SACK | TF_TS);
 	if (r->opts & RQ_WSCALE) {
 		t->flags |= TF_WSCALE;
@@ -55,11 +76,8 @@ void tcp_apply_options(struct synack_stack *st, struct tcb *t, const struct reqs
 		t->flags |= TF_TS;
 		t->ts_recent = r->ts_recent;
 		t->ts_recent_stamp = tcp_seconds(st);
-		mss -= TCP_TS_OPT_SPACE; /* the MSS counts data only; options take their share */
 	}
-	if (mss < 64) /* a hostile tiny MSS would make us send a segment per few bytes */
-		mss = 64;
-	t->snd_mss = (uint16_t)mss;
+	t->snd_mss = tcp_peer_mss(st, r->mss, (r->opts & RQ_TS) != 0);
 	t->cwnd = 10u * t->snd_mss; /* RFC 6928 initial window, as Linux */
 	t->ssthresh = UINT32_MAX;
 }

@@ -20,11 +20,45 @@ uint32_t tcp_rcv_window(const struct tcb *t)
 	uint32_t max = (uint32_t)65535u << (tcb_has(t, TF_WSCALE) ? t->rcv_wscale : 0);
 	if (avail > max)
 		avail = max;
-	uint32_t cur = seq_gt(t->rcv_adv, t->rcv_nxt) ? t->rcv_adv - t->rcv_nxt : 0;
+	uint32_t cur = tcb_adv_left(t);
 	uint32_t step = t->rcv.cap / 2 < t->snd_mss ? t->rcv.cap / 2 : t->snd_mss;
 	if (avail > cur && avail - cur < step)
 		return cur;
 	return avail > cur ? avail : cur;
+}
+
+/* The 16-bit window field for a shift of `shift`.  Shifting drops the low
+ * bits, which could pull the right edge left of what we advertised before
+ * (RFC 9293 3.8.6, RFC 1122 4.2.2.16: it must not move left); then the
+ * edge we advertised is rounded up to the scale's unit instead, as Linux's
+ * tcp_select_window does. */
+static uint16_t window_field(const struct tcb *t, uint8_t shift)
+{
+	uint32_t wnd = tcp_rcv_window(t);
+	uint32_t field = wnd >> shift;
+	uint32_t cur = tcb_adv_left(t);
+	if (t->state != SYNACK_SYN_SENT && ((uint64_t)field << shift) < cur)
+		field = (uint32_t)(((uint64_t)cur + (1u << shift) - 1u) >> shift);
+	return (uint16_t)(field > 65535u ? 65535u : field);
+}
+
+/* SACK blocks a segment can carry: 3 beside timestamps, 4 without (RFC 2018 3). */
+static uint8_t sack_max_blocks(const struct tcb *t)
+{
+	return tcb_has(t, TF_TS) ? 3 : SYNACK_TCP_MAX_SACK;
+}
+
+/* The payload a data segment may carry now: snd_mss already leaves room for
+ * timestamps; SACK blocks, while out-of-order data waits, take theirs too,
+ * so no segment exceeds the MTU (Linux's tcp_current_mss). */
+uint32_t tcp_current_mss(const struct tcb *t)
+{
+	uint32_t opt = 0;
+	if (tcb_has(t, TF_SACK) && !reass_empty(&t->reass)) {
+		uint32_t n = t->reass.count < sack_max_blocks(t) ? t->reass.count : sack_max_blocks(t);
+		opt = 4u + 8u * n; /* NOP NOP kind len, then 8 bytes a block */
+	}
+	return t->snd_mss > opt + TCP_MIN_PAYLOAD ? t->snd_mss - opt : TCP_MIN_PAYLOAD;
 }
 
 static void add_syn_options(struct synack_stack *st, const struct tcb *t, struct synack_tcp_opts *o)
@@ -59,21 +93,22 @@ static void tcp_xmit(struct synack_stack *st, struct tcb *t, uint8_t flags, uint
 	if (flags & SYNACK_TCP_SYN) {
 		add_syn_options(st, t, &s.opt);
 	} else if (tcb_has(t, TF_SACK) && !reass_empty(&t->reass)) {
+		/* RFC 2018 4: the first block holds the segment that arrived last. */
 		s.opt.present |= SYNACK_OPT_SACK;
-		s.opt.sack_count = reass_sack_blocks(&t->reass, s.opt.sack, SYNACK_TCP_MAX_SACK, t->reass.iv[0].start);
+		s.opt.sack_count = reass_sack_blocks(&t->reass, s.opt.sack, sack_max_blocks(t), t->reass.recent);
 	}
 	if ((flags & SYNACK_TCP_SYN) ? (s.opt.present & SYNACK_OPT_TS) : tcb_has(t, TF_TS)) {
 		s.opt.present |= SYNACK_OPT_TS;
 		s.opt.ts_val = tcp_ts_now(st, t);
 		s.opt.ts_ecr = (flags & SYNACK_TCP_ACK) ? t->ts_recent : 0;
 	}
-	uint32_t wnd = tcp_rcv_window(t);
-	if (flags & SYNACK_TCP_SYN) /* RFC 7323 2.2: the window of a SYN is never scaled */
-		s.window = (uint16_t)(wnd > 65535u ? 65535u : wnd);
-	else
-		s.window = (uint16_t)((wnd >> (tcb_has(t, TF_WSCALE) ? t->rcv_wscale : 0)) & 0xffffu);
-	if (flags & SYNACK_TCP_ACK)
-		t->rcv_adv = t->rcv_nxt + ((uint32_t)s.window << ((flags & SYNACK_TCP_SYN) || !tcb_has(t, TF_WSCALE) ? 0 : t->rcv_wscale));
+	/* RFC 7323 2.2: the window of a SYN is never scaled. */
+	uint8_t shift = (flags & SYNACK_TCP_SYN) || !tcb_has(t, TF_WSCALE) ? 0 : t->rcv_wscale;
+	s.window = window_field(t, shift);
+	if (flags & SYNACK_TCP_ACK) {
+		t->rcv_adv = t->rcv_nxt + ((uint32_t)s.window << shift);
+		t->rcv_wup = t->rcv_nxt; /* RFC 7323 4.3's Last.ACK.sent */
+	}
 	/* Place the payload where the builder will want it: no second copy. */
 	uint8_t optbuf[SYNACK_TCP_MAX_OPT_LEN];
 	size_t hdr = SYNACK_IPV4_HDR_LEN + SYNACK_TCP_HDR_LEN + synack_tcp_opts_build(optbuf, &s.opt);
@@ -119,8 +154,8 @@ void tcp_send_window_probe(struct synack_stack *st, struct tcb *t)
 		 * avoidance wait for: the override timeout has expired, so send
 		 * what fits (RFC 1122 4.2.3.4, RFC 9293 3.8.6.2.1). */
 		uint32_t len = t->snd_wnd < unsent ? t->snd_wnd : unsent;
-		if (len > t->snd_mss)
-			len = t->snd_mss;
+		if (len > tcp_current_mss(t))
+			len = tcp_current_mss(t);
 		t->flags &= ~(uint32_t)TF_PERSIST;
 		tcp_xmit(st, t, SYNACK_TCP_ACK | SYNACK_TCP_PSH, t->snd_nxt, 0, len);
 		t->snd_nxt += len;
@@ -258,7 +293,7 @@ void tcp_send_synack(struct synack_stack *st, const struct reqsk *r, uint32_t ts
  * Nagle is off), or at least half the largest window the peer has shown. */
 static bool worth_sending(const struct tcb *t, uint32_t len, uint32_t unsent, uint32_t in_flight)
 {
-	if (len >= t->snd_mss)
+	if (len >= tcp_current_mss(t))
 		return true;
 	if (len == unsent && (in_flight == 0 || tcb_has(t, TF_NODELAY)))
 		return true;
@@ -280,8 +315,9 @@ void tcp_output(struct synack_stack *st, struct tcb *t)
 		uint32_t wnd = t->snd_wnd < t->cwnd ? t->snd_wnd : t->cwnd;
 		uint32_t usable = wnd > off ? wnd - off : 0;
 		uint32_t len = unsent < usable ? unsent : usable;
-		if (len > t->snd_mss)
-			len = t->snd_mss;
+		uint32_t mss = tcp_current_mss(t);
+		if (len > mss)
+			len = mss;
 		/* The FIN goes with the last data, and again after a timeout
 		 * pulled snd_nxt back; never once it is acknowledged. */
 		bool fin = tcb_has(t, TF_FIN_QUEUED) && len == unsent &&

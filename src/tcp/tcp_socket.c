@@ -195,7 +195,7 @@ static void maybe_window_update(struct synack_stack *st, struct tcb *t)
 {
 	if (t->state != SYNACK_ESTABLISHED && t->state != SYNACK_FIN_WAIT_1 && t->state != SYNACK_FIN_WAIT_2)
 		return;
-	uint32_t adv = seq_gt(t->rcv_adv, t->rcv_nxt) ? t->rcv_adv - t->rcv_nxt : 0;
+	uint32_t adv = tcb_adv_left(t);
 	uint32_t now_wnd = tcp_rcv_window(t);
 	if (now_wnd > adv && (now_wnd - adv >= 2u * t->snd_mss || now_wnd - adv >= t->rcv.cap / 2))
 		tcp_send_ack(st, t);
