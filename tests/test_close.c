@@ -307,6 +307,67 @@ static void test_C10_data_after_close_gets_rst(void **state)
 	scn_free(&x);
 }
 
+/* shutdown(SHUT_RD) alone tells the peer nothing and resets nothing: as on
+ * Linux, data still arriving is acknowledged and queued, recv returns what
+ * is queued and 0 (not EAGAIN) once it is empty.  Only with the sending
+ * side shut too (FIN_WAIT_1/2) does new data draw a RST (C10). */
+static void test_C10_shut_rd_then_data_is_accepted_no_rst(void **state)
+{
+	(void)state;
+	struct scn x;
+	scn_init(&x, 19, &link10ms, &link10ms, NULL);
+	struct conn k;
+	establish(&x, &k);
+	assert_int_equal(synack_send(x.s, k.a, "early", 5, scn_now(&x)), 5);
+	scn_run_for(&x, SYNACK_MS(50));
+	size_t base = scn_seg_count(&x);
+	assert_int_equal(synack_shutdown(x.c, k.c, SYNACK_SHUT_RD, scn_now(&x)), 0);
+	scn_run_for(&x, SYNACK_MS(50));
+	assert_int_equal(scn_seg_count(&x), base); /* nothing on the wire */
+	assert_int_equal(synack_send(x.s, k.a, "late", 4, scn_now(&x)), 4);
+	scn_run_for(&x, SYNACK_MS(50));
+	assert_int_equal(scn_seg_count(&x), base + 2); /* the data and its ACK */
+	assert_seg(&x, base + 1, C, F_A, 6, 10, 0);
+	assert_int_equal(synack_get_counters(x.c)->TcpOutRsts, 0);
+	assert_int_equal(synack_get_counters(x.c)->TcpExtTCPAbortOnData, 0);
+	assert_int_equal(scn_state_of(x.c, k.c), SYNACK_ESTABLISHED);
+	assert_int_equal(scn_state_of(x.s, k.a), SYNACK_ESTABLISHED);
+	char buf[16];
+	assert_int_equal(synack_recv(x.c, k.c, buf, sizeof(buf), scn_now(&x)), 9);
+	assert_memory_equal(buf, "earlylate", 9);
+	assert_int_equal(synack_recv(x.c, k.c, buf, sizeof(buf), scn_now(&x)), 0);
+	/* Our sending side is untouched. */
+	assert_int_equal(synack_send(x.c, k.c, "still", 5, scn_now(&x)), 5);
+	scn_run_for(&x, SYNACK_MS(50));
+	assert_int_equal(synack_recv(x.s, k.a, buf, sizeof(buf), scn_now(&x)), 5);
+	scn_free(&x);
+}
+
+/* Linux's tcp_rcv_state_process: in FIN_WAIT_1/2 with reading shut, new
+ * data can never be read: RST, TCPAbortOnData (RFC 1122 4.2.2.13). */
+static void test_C10_shut_rdwr_then_data_gets_rst(void **state)
+{
+	(void)state;
+	struct scn x;
+	scn_init(&x, 20, &link10ms, &link10ms, NULL);
+	struct conn k;
+	establish(&x, &k);
+	assert_int_equal(synack_shutdown(x.c, k.c, SYNACK_SHUT_RDWR, scn_now(&x)), 0);
+	scn_run_for(&x, SYNACK_MS(50));
+	assert_int_equal(scn_state_of(x.c, k.c), SYNACK_FIN_WAIT_2);
+	assert_int_equal(synack_send(x.s, k.a, "too late", 8, scn_now(&x)), 8);
+	scn_run_for(&x, SYNACK_MS(50));
+	const struct synack_ladder_seg *rst = scn_seg(&x, scn_seg_count(&x) - 1);
+	assert_int_equal(rst->from_col, C);
+	assert_int_equal(rst->flags, F_RA);
+	assert_int_equal(synack_get_counters(x.c)->TcpExtTCPAbortOnData, 1);
+	char buf[8];
+	assert_int_equal(synack_recv(x.s, k.a, buf, sizeof(buf), scn_now(&x)), -ECONNRESET);
+	assert_int_equal(synack_recv(x.c, k.c, buf, sizeof(buf), scn_now(&x)), -ECONNRESET);
+	synack_close(x.c, k.c, scn_now(&x));
+	scn_free(&x);
+}
+
 static void test_C11_close_with_unread_data_sends_rst(void **state)
 {
 	(void)state;
@@ -399,6 +460,8 @@ int main(void)
 		cmocka_unit_test(test_C09_orphaned_fin_wait_2_times_out),
 		cmocka_unit_test(test_C09_last_ack_gives_up),
 		cmocka_unit_test(test_C10_data_after_close_gets_rst),
+		cmocka_unit_test(test_C10_shut_rd_then_data_is_accepted_no_rst),
+		cmocka_unit_test(test_C10_shut_rdwr_then_data_gets_rst),
 		cmocka_unit_test(test_C11_close_with_unread_data_sends_rst),
 		cmocka_unit_test(test_H01_C01_each_lifecycle_segment_lost_once),
 	};

@@ -122,7 +122,7 @@ struct reqsk {
 #define TF_WSCALE 0x0008     /* window scaling negotiated */
 #define TF_FIN_QUEUED 0x0010 /* application shut down writing: FIN after the data */
 #define TF_FIN_SEEN 0x0020   /* peer's FIN received (fin_seq valid), maybe out of order */
-#define TF_RD_SHUT 0x0040    /* application will not read: data after close gets RST */
+#define TF_RD_SHUT 0x0040    /* reading shut (SHUT_RD, close): recv gives 0 when empty; RST for data in FIN_WAIT_1/2 */
 #define TF_NODELAY 0x0080    /* Nagle off */
 #define TF_PASSIVE 0x0100    /* opened by a listener (SYN_RCVD returns to LISTEN on RST) */
 #define TF_TIMING 0x0200     /* rtt_seq is being timed */

@@ -210,13 +210,18 @@ ssize_t synack_recv(struct synack_stack *st, int sock, void *buf, size_t len, ui
 		return -EFAULT;
 	if (t->state == SYNACK_LISTEN)
 		return -ENOTCONN;
-	if (tcb_has(t, TF_RD_SHUT))
-		return 0;
 	if (ring_len(&t->rcv) == 0) {
 		if (t->error) /* Linux reports a reset before end of stream */
 			return take_error(t);
 		if (tcb_has(t, TF_RCV_EOF))
 			return 0; /* end of stream (SPEC C02) */
+		/* After shutdown(SHUT_RD), as Linux's tcp_recvmsg: what is queued
+		 * is still returned, and 0 instead of EAGAIN once nothing is.
+		 * Data the peer sends later is still taken and readable (Linux
+		 * does not discard it, unlike BSD); only in FIN_WAIT_1/2 does it
+		 * draw a RST (segment_arrives.c). */
+		if (tcb_has(t, TF_RD_SHUT))
+			return 0;
 		if (t->state == SYNACK_CLOSED)
 			return tcb_has(t, TF_WAS_SYNC) ? 0 : -ENOTCONN;
 		return -EAGAIN;
@@ -436,10 +441,12 @@ int synack_sock_events(const struct synack_stack *st, int sock)
 		ev |= SYNACK_POLLOUT;
 	if (t->error)
 		ev |= SYNACK_POLLERR;
-	if (eof)
+	/* Linux's tcp_poll: RDHUP once reading is over, by the peer's FIN or
+	 * our SHUT_RD; hang-up once both directions are or the socket is closed. */
+	bool rd_over = eof || tcb_has(t, TF_RD_SHUT);
+	if (rd_over)
 		ev |= SYNACK_POLLRDHUP;
-	/* Linux: hang-up once both directions are shut or the socket is closed. */
-	if (t->state == SYNACK_CLOSED || (eof && tcb_has(t, TF_FIN_QUEUED)))
+	if (t->state == SYNACK_CLOSED || (rd_over && tcb_has(t, TF_FIN_QUEUED)))
 		ev |= SYNACK_POLLHUP;
 	return ev;
 }
