@@ -391,6 +391,67 @@ static void test_C11_close_with_unread_data_sends_rst(void **state)
 	scn_free(&x);
 }
 
+/* Drops every segment while the flag it points at is set. */
+static bool drop_while(void *ctx, const uint8_t *pkt, size_t len, synack_time_t now)
+{
+	(void)pkt, (void)len, (void)now;
+	return *(bool *)ctx;
+}
+
+/* RFC 1122 4.2.2.13 and Linux's tcp_close: unread data at close() means
+ * RST, whatever the state, so after shutdown(SHUT_WR) too: FIN_WAIT_1 (our
+ * FIN lost), FIN_WAIT_2 and LAST_ACK (the last ACK lost). */
+static void test_C11_close_after_shut_wr_with_unread_data_sends_rst(void **state)
+{
+	(void)state;
+	const enum synack_tcp_state states[] = {SYNACK_FIN_WAIT_1, SYNACK_FIN_WAIT_2, SYNACK_LAST_ACK};
+	for (size_t v = 0; v < sizeof(states) / sizeof(states[0]); v++) {
+		struct scn x;
+		scn_init(&x, 40 + v, &link10ms, &link10ms, NULL);
+		struct conn k;
+		establish(&x, &k);
+		bool c2s_lost = false;
+		synack_sim_set_filter(x.sim, x.cnode, x.snode, drop_while, &c2s_lost);
+		/* closer: the side that shuts writing, is sent data it never
+		 * reads, then closes; peer: the other side. */
+		struct synack_stack *closer = x.c, *peer = x.s;
+		int cs = k.c, ps = k.a, ccol = C;
+		if (states[v] == SYNACK_LAST_ACK) {
+			closer = x.s, peer = x.c, cs = k.a, ps = k.c, ccol = S;
+			assert_int_equal(synack_send(x.c, k.c, "unread", 6, scn_now(&x)), 6);
+			assert_int_equal(synack_shutdown(x.c, k.c, SYNACK_SHUT_WR, scn_now(&x)), 0);
+			scn_run_for(&x, SYNACK_MS(50));
+			c2s_lost = true; /* the client's ACK of the server's FIN */
+			assert_int_equal(synack_shutdown(x.s, k.a, SYNACK_SHUT_WR, scn_now(&x)), 0);
+		} else {
+			c2s_lost = states[v] == SYNACK_FIN_WAIT_1; /* the client's FIN */
+			assert_int_equal(synack_shutdown(x.c, k.c, SYNACK_SHUT_WR, scn_now(&x)), 0);
+			scn_run_for(&x, SYNACK_MS(50));
+			assert_int_equal(synack_send(x.s, k.a, "unread", 6, scn_now(&x)), 6);
+		}
+		scn_run_for(&x, SYNACK_MS(50));
+		assert_int_equal(scn_state_of(closer, cs), states[v]);
+		c2s_lost = false;
+		size_t base = scn_seg_count(&x);
+		assert_int_equal(synack_close(closer, cs, scn_now(&x)), 0);
+		scn_run_for(&x, SYNACK_MS(15));
+		assert_true(scn_seg_count(&x) > base);
+		assert_int_equal(scn_seg(&x, base)->from_col, ccol);
+		assert_int_equal(scn_seg(&x, base)->flags, F_RA); /* RST, not a FIN or nothing */
+		assert_int_equal(synack_get_counters(closer)->TcpExtTCPAbortOnClose, 1);
+		assert_int_equal(scn_conns_held(closer), ccol == S ? 1 : 0); /* gone (a listener stays) */
+		scn_run_for(&x, SYNACK_MS(100));
+		if (states[v] != SYNACK_LAST_ACK) {
+			/* The peer in CLOSE_WAIT is reset (in FIN_WAIT_1 the RST sits
+			 * one past its RCV.NXT, our lost FIN: RFC 5961 3.2's challenge
+			 * ACK brings the exact one). */
+			char buf[8];
+			assert_int_equal(synack_recv(peer, ps, buf, sizeof(buf), scn_now(&x)), -ECONNRESET);
+		}
+		scn_free(&x);
+	}
+}
+
 /* Drops the k-th TCP segment of the whole run (both directions share it). */
 struct nth {
 	int seen, k;
@@ -463,6 +524,7 @@ int main(void)
 		cmocka_unit_test(test_C10_shut_rd_then_data_is_accepted_no_rst),
 		cmocka_unit_test(test_C10_shut_rdwr_then_data_gets_rst),
 		cmocka_unit_test(test_C11_close_with_unread_data_sends_rst),
+		cmocka_unit_test(test_C11_close_after_shut_wr_with_unread_data_sends_rst),
 		cmocka_unit_test(test_H01_C01_each_lifecycle_segment_lost_once),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -329,18 +329,16 @@ int synack_close(struct synack_stack *st, int sock, uint64_t now)
 	case SYNACK_SYN_SENT:
 		tcb_close(st, t, 0);
 		return done(st, 0);
-	case SYNACK_ESTABLISHED:
-	case SYNACK_CLOSE_WAIT:
-	case SYNACK_SYN_RCVD:
-		if (ring_len(&t->rcv) > 0) {
-			CTR_INC(st, TcpExtTCPAbortOnClose);
-			tcp_send_rst(st, t);
-			tcb_close(st, t, 0);
-			return done(st, 0);
-		}
-		break;
 	default:
 		break;
+	}
+	/* Unread data in any other state, after shutdown(SHUT_WR) too (FIN_WAIT_1/2,
+	 * CLOSING, LAST_ACK): RST, checked before SO_LINGER as Linux's tcp_close. */
+	if (ring_len(&t->rcv) > 0) {
+		CTR_INC(st, TcpExtTCPAbortOnClose);
+		tcp_send_rst(st, t);
+		tcb_close(st, t, 0);
+		return done(st, 0);
 	}
 	if (linger && t->linger_s == 0) {
 		close_abort(st, t);
