@@ -452,6 +452,77 @@ static void test_C11_close_after_shut_wr_with_unread_data_sends_rst(void **state
 	}
 }
 
+/* RFC 9293 3.10.4 CLOSE in SYN-RECEIVED (here a simultaneous open, H10):
+ * the FIN waits for ESTABLISHED while the SYN+ACK is retransmitted, then
+ * goes out at ISS+1 (C01); an ACK of the SYN alone never acknowledges it.
+ * The peer is a raw host, so the test plays it exactly. */
+static void test_H10_C01_close_in_syn_rcvd_fin_after_established(void **state)
+{
+	(void)state;
+	for (int orphan = 0; orphan < 2; orphan++) {
+		struct scn x;
+		struct rawcap cap;
+		scn_init_ex(&x, 60 + (uint64_t)orphan, &link10ms, &link10ms, NULL, S, &cap);
+		int c = synack_socket(x.c);
+		assert_int_equal(synack_bind(x.c, c, 0, 5000), 0);
+		assert_int_equal(synack_connect(x.c, c, SERVER_ADDR, 6000, 0), -EINPROGRESS);
+		scn_run_for(&x, SYNACK_MS(25));
+		assert_int_equal(cap.n, 1);
+		uint32_t iss = cap.p[0].seg.seq;
+		/* The peer's own SYN crosses ours: SYN_RCVD, our SYN+ACK. */
+		scn_inject(x.sim, x.snode, SERVER_ADDR, CLIENT_ADDR, 6000, 5000, F_SYN, 9000, 0, NULL, 0);
+		scn_run_for(&x, SYNACK_MS(25));
+		assert_int_equal(cap.n, 2);
+		assert_int_equal(cap.p[1].seg.flags, F_SA);
+		synack_time_t t0 = scn_now(&x);
+		if (orphan)
+			assert_int_equal(synack_close(x.c, c, t0), 0);
+		else
+			assert_int_equal(synack_shutdown(x.c, c, SYNACK_SHUT_WR, t0), 0);
+		/* Nothing but the SYN+ACK, again and again, until it is acknowledged. */
+		scn_run_for(&x, SYNACK_SEC(4));
+		assert_true(cap.n >= 4);
+		for (int i = 2; i < cap.n; i++) {
+			assert_int_equal(cap.p[i].seg.flags, F_SA);
+			assert_int_equal(cap.p[i].seg.seq, iss);
+			assert_int_equal(cap.p[i].seg.ack, 9001);
+		}
+		if (!orphan)
+			assert_int_equal(scn_state_of(x.c, c), SYNACK_SYN_RCVD);
+		/* The ACK of our SYN: ESTABLISHED, and at once FIN_WAIT_1 with the FIN at ISS+1. */
+		int n0 = cap.n;
+		scn_inject(x.sim, x.snode, SERVER_ADDR, CLIENT_ADDR, 6000, 5000, F_A, 9001, iss + 1, NULL, 0);
+		scn_run_for(&x, SYNACK_MS(25));
+		assert_int_equal(cap.n, n0 + 1);
+		assert_int_equal(cap.p[n0].seg.flags, F_FA);
+		assert_int_equal(cap.p[n0].seg.seq, iss + 1);
+		assert_int_equal(cap.p[n0].seg.ack, 9001);
+		/* The same ACK again acknowledges the SYN only: still FIN_WAIT_1,
+		 * and the FIN is retransmitted from ISS+1. */
+		scn_inject(x.sim, x.snode, SERVER_ADDR, CLIENT_ADDR, 6000, 5000, F_A, 9001, iss + 1, NULL, 0);
+		scn_run_for(&x, SYNACK_MS(25));
+		if (!orphan)
+			assert_int_equal(scn_state_of(x.c, c), SYNACK_FIN_WAIT_1);
+		n0 = cap.n;
+		scn_run_for(&x, SYNACK_SEC(4));
+		assert_true(cap.n > n0);
+		for (int i = n0; i < cap.n; i++) {
+			assert_int_equal(cap.p[i].seg.flags, F_FA);
+			assert_int_equal(cap.p[i].seg.seq, iss + 1);
+		}
+		/* The ACK of the FIN: FIN_WAIT_2. */
+		scn_inject(x.sim, x.snode, SERVER_ADDR, CLIENT_ADDR, 6000, 5000, F_A, 9001, iss + 2, NULL, 0);
+		scn_run_for(&x, SYNACK_MS(25));
+		char sb[512];
+		assert_string_equal(scn_states(&x, C, sb, sizeof(sb)),
+		                    "CLOSED>SYN_SENT SYN_SENT>SYN_RCVD SYN_RCVD>ESTABLISHED ESTABLISHED>FIN_WAIT_1 "
+		                    "FIN_WAIT_1>FIN_WAIT_2");
+		if (!orphan)
+			synack_close(x.c, c, scn_now(&x));
+		scn_free(&x);
+	}
+}
+
 /* Drops the k-th TCP segment of the whole run (both directions share it). */
 struct nth {
 	int seen, k;
@@ -525,6 +596,7 @@ int main(void)
 		cmocka_unit_test(test_C10_shut_rdwr_then_data_gets_rst),
 		cmocka_unit_test(test_C11_close_with_unread_data_sends_rst),
 		cmocka_unit_test(test_C11_close_after_shut_wr_with_unread_data_sends_rst),
+		cmocka_unit_test(test_H10_C01_close_in_syn_rcvd_fin_after_established),
 		cmocka_unit_test(test_H01_C01_each_lifecycle_segment_lost_once),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

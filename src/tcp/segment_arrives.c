@@ -113,6 +113,16 @@ static void fin_wait_1_acked(struct synack_stack *st, struct tcb *t)
 	}
 }
 
+/* SYN_RCVD -> ESTABLISHED of an active (simultaneous) open.  A close() or
+ * SHUT_WR queued in SYN_RCVD takes effect now (RFC 9293 3.10.4 CLOSE): the
+ * FIN goes out after this ACK of our SYN, at ISS+1. */
+static void active_established(struct synack_stack *st, struct tcb *t)
+{
+	tcb_set_state(st, t, SYNACK_ESTABLISHED);
+	if (tcb_has(t, TF_FIN_QUEUED))
+		tcb_set_state(st, t, SYNACK_FIN_WAIT_1);
+}
+
 /* RFC 9293 3.10.7.4, fifth: the ACK field.  Returns false when the segment
  * is done with (dropped, or the connection ended). */
 static bool check_ack(struct synack_stack *st, struct tcb *t, const struct synack_tcp_seg *seg)
@@ -130,7 +140,7 @@ static bool check_ack(struct synack_stack *st, struct tcb *t, const struct synac
 				return false;
 			tcp_handshake_rtt(st, t, seg);
 		} else {
-			tcb_set_state(st, t, SYNACK_ESTABLISHED);
+			active_established(st, t);
 		}
 		t->snd_una = t->iss + 1; /* our SYN is acknowledged */
 		t->retries = 0;

@@ -235,13 +235,17 @@ ssize_t synack_recv(struct synack_stack *st, int sock, void *buf, size_t len, ui
 	return (ssize_t)n;
 }
 
-/* Queue our FIN after the data (SPEC C01, C05). */
+/* Queue our FIN after the data (SPEC C01, C05).  In SYN_RCVD (a
+ * simultaneous open: a passive one has no handle yet) the FIN waits for
+ * ESTABLISHED, as RFC 9293 3.10.4 CLOSE lets us: until our SYN is
+ * acknowledged the SYN+ACK is what we retransmit, and a FIN must not take
+ * its sequence number (segment_arrives.c moves on to FIN_WAIT_1). */
 static void send_fin(struct synack_stack *st, struct tcb *t)
 {
 	if (tcb_has(t, TF_FIN_QUEUED))
 		return;
 	t->flags |= TF_FIN_QUEUED;
-	if (t->state == SYNACK_ESTABLISHED || t->state == SYNACK_SYN_RCVD)
+	if (t->state == SYNACK_ESTABLISHED)
 		tcb_set_state(st, t, SYNACK_FIN_WAIT_1);
 	else if (t->state == SYNACK_CLOSE_WAIT)
 		tcb_set_state(st, t, SYNACK_LAST_ACK);
