@@ -307,6 +307,67 @@ static void test_C10_data_after_close_gets_rst(void **state)
 	scn_free(&x);
 }
 
+/* shutdown(SHUT_RD) alone tells the peer nothing and resets nothing: as on
+ * Linux, data still arriving is acknowledged and queued, recv returns what
+ * is queued and 0 (not EAGAIN) once it is empty.  Only with the sending
+ * side shut too (FIN_WAIT_1/2) does new data draw a RST (C10). */
+static void test_C10_shut_rd_then_data_is_accepted_no_rst(void **state)
+{
+	(void)state;
+	struct scn x;
+	scn_init(&x, 19, &link10ms, &link10ms, NULL);
+	struct conn k;
+	establish(&x, &k);
+	assert_int_equal(synack_send(x.s, k.a, "early", 5, scn_now(&x)), 5);
+	scn_run_for(&x, SYNACK_MS(50));
+	size_t base = scn_seg_count(&x);
+	assert_int_equal(synack_shutdown(x.c, k.c, SYNACK_SHUT_RD, scn_now(&x)), 0);
+	scn_run_for(&x, SYNACK_MS(50));
+	assert_int_equal(scn_seg_count(&x), base); /* nothing on the wire */
+	assert_int_equal(synack_send(x.s, k.a, "late", 4, scn_now(&x)), 4);
+	scn_run_for(&x, SYNACK_MS(50));
+	assert_int_equal(scn_seg_count(&x), base + 2); /* the data and its ACK */
+	assert_seg(&x, base + 1, C, F_A, 6, 10, 0);
+	assert_int_equal(synack_get_counters(x.c)->TcpOutRsts, 0);
+	assert_int_equal(synack_get_counters(x.c)->TcpExtTCPAbortOnData, 0);
+	assert_int_equal(scn_state_of(x.c, k.c), SYNACK_ESTABLISHED);
+	assert_int_equal(scn_state_of(x.s, k.a), SYNACK_ESTABLISHED);
+	char buf[16];
+	assert_int_equal(synack_recv(x.c, k.c, buf, sizeof(buf), scn_now(&x)), 9);
+	assert_memory_equal(buf, "earlylate", 9);
+	assert_int_equal(synack_recv(x.c, k.c, buf, sizeof(buf), scn_now(&x)), 0);
+	/* Our sending side is untouched. */
+	assert_int_equal(synack_send(x.c, k.c, "still", 5, scn_now(&x)), 5);
+	scn_run_for(&x, SYNACK_MS(50));
+	assert_int_equal(synack_recv(x.s, k.a, buf, sizeof(buf), scn_now(&x)), 5);
+	scn_free(&x);
+}
+
+/* Linux's tcp_rcv_state_process: in FIN_WAIT_1/2 with reading shut, new
+ * data can never be read: RST, TCPAbortOnData (RFC 1122 4.2.2.13). */
+static void test_C10_shut_rdwr_then_data_gets_rst(void **state)
+{
+	(void)state;
+	struct scn x;
+	scn_init(&x, 20, &link10ms, &link10ms, NULL);
+	struct conn k;
+	establish(&x, &k);
+	assert_int_equal(synack_shutdown(x.c, k.c, SYNACK_SHUT_RDWR, scn_now(&x)), 0);
+	scn_run_for(&x, SYNACK_MS(50));
+	assert_int_equal(scn_state_of(x.c, k.c), SYNACK_FIN_WAIT_2);
+	assert_int_equal(synack_send(x.s, k.a, "too late", 8, scn_now(&x)), 8);
+	scn_run_for(&x, SYNACK_MS(50));
+	const struct synack_ladder_seg *rst = scn_seg(&x, scn_seg_count(&x) - 1);
+	assert_int_equal(rst->from_col, C);
+	assert_int_equal(rst->flags, F_RA);
+	assert_int_equal(synack_get_counters(x.c)->TcpExtTCPAbortOnData, 1);
+	char buf[8];
+	assert_int_equal(synack_recv(x.s, k.a, buf, sizeof(buf), scn_now(&x)), -ECONNRESET);
+	assert_int_equal(synack_recv(x.c, k.c, buf, sizeof(buf), scn_now(&x)), -ECONNRESET);
+	synack_close(x.c, k.c, scn_now(&x));
+	scn_free(&x);
+}
+
 static void test_C11_close_with_unread_data_sends_rst(void **state)
 {
 	(void)state;
@@ -328,6 +389,138 @@ static void test_C11_close_with_unread_data_sends_rst(void **state)
 	assert_false(synack_sock_events(x.c, k.c) & SYNACK_POLLERR); /* reported once, as SO_ERROR */
 	assert_int_equal(synack_get_counters(x.c)->TcpEstabResets, 1);
 	scn_free(&x);
+}
+
+/* Drops every segment while the flag it points at is set. */
+static bool drop_while(void *ctx, const uint8_t *pkt, size_t len, synack_time_t now)
+{
+	(void)pkt, (void)len, (void)now;
+	return *(bool *)ctx;
+}
+
+/* RFC 1122 4.2.2.13 and Linux's tcp_close: unread data at close() means
+ * RST, whatever the state, so after shutdown(SHUT_WR) too: FIN_WAIT_1 (our
+ * FIN lost), FIN_WAIT_2 and LAST_ACK (the last ACK lost). */
+static void test_C11_close_after_shut_wr_with_unread_data_sends_rst(void **state)
+{
+	(void)state;
+	const enum synack_tcp_state states[] = {SYNACK_FIN_WAIT_1, SYNACK_FIN_WAIT_2, SYNACK_LAST_ACK};
+	for (size_t v = 0; v < sizeof(states) / sizeof(states[0]); v++) {
+		struct scn x;
+		scn_init(&x, 40 + v, &link10ms, &link10ms, NULL);
+		struct conn k;
+		establish(&x, &k);
+		bool c2s_lost = false;
+		synack_sim_set_filter(x.sim, x.cnode, x.snode, drop_while, &c2s_lost);
+		/* closer: the side that shuts writing, is sent data it never
+		 * reads, then closes; peer: the other side. */
+		struct synack_stack *closer = x.c, *peer = x.s;
+		int cs = k.c, ps = k.a, ccol = C;
+		if (states[v] == SYNACK_LAST_ACK) {
+			closer = x.s, peer = x.c, cs = k.a, ps = k.c, ccol = S;
+			assert_int_equal(synack_send(x.c, k.c, "unread", 6, scn_now(&x)), 6);
+			assert_int_equal(synack_shutdown(x.c, k.c, SYNACK_SHUT_WR, scn_now(&x)), 0);
+			scn_run_for(&x, SYNACK_MS(50));
+			c2s_lost = true; /* the client's ACK of the server's FIN */
+			assert_int_equal(synack_shutdown(x.s, k.a, SYNACK_SHUT_WR, scn_now(&x)), 0);
+		} else {
+			c2s_lost = states[v] == SYNACK_FIN_WAIT_1; /* the client's FIN */
+			assert_int_equal(synack_shutdown(x.c, k.c, SYNACK_SHUT_WR, scn_now(&x)), 0);
+			scn_run_for(&x, SYNACK_MS(50));
+			assert_int_equal(synack_send(x.s, k.a, "unread", 6, scn_now(&x)), 6);
+		}
+		scn_run_for(&x, SYNACK_MS(50));
+		assert_int_equal(scn_state_of(closer, cs), states[v]);
+		c2s_lost = false;
+		size_t base = scn_seg_count(&x);
+		assert_int_equal(synack_close(closer, cs, scn_now(&x)), 0);
+		scn_run_for(&x, SYNACK_MS(15));
+		assert_true(scn_seg_count(&x) > base);
+		assert_int_equal(scn_seg(&x, base)->from_col, ccol);
+		assert_int_equal(scn_seg(&x, base)->flags, F_RA); /* RST, not a FIN or nothing */
+		assert_int_equal(synack_get_counters(closer)->TcpExtTCPAbortOnClose, 1);
+		assert_int_equal(scn_conns_held(closer), ccol == S ? 1 : 0); /* gone (a listener stays) */
+		scn_run_for(&x, SYNACK_MS(100));
+		if (states[v] != SYNACK_LAST_ACK) {
+			/* The peer in CLOSE_WAIT is reset (in FIN_WAIT_1 the RST sits
+			 * one past its RCV.NXT, our lost FIN: RFC 5961 3.2's challenge
+			 * ACK brings the exact one). */
+			char buf[8];
+			assert_int_equal(synack_recv(peer, ps, buf, sizeof(buf), scn_now(&x)), -ECONNRESET);
+		}
+		scn_free(&x);
+	}
+}
+
+/* RFC 9293 3.10.4 CLOSE in SYN-RECEIVED (here a simultaneous open, H10):
+ * the FIN waits for ESTABLISHED while the SYN+ACK is retransmitted, then
+ * goes out at ISS+1 (C01); an ACK of the SYN alone never acknowledges it.
+ * The peer is a raw host, so the test plays it exactly. */
+static void test_H10_C01_close_in_syn_rcvd_fin_after_established(void **state)
+{
+	(void)state;
+	for (int orphan = 0; orphan < 2; orphan++) {
+		struct scn x;
+		struct rawcap cap;
+		scn_init_ex(&x, 60 + (uint64_t)orphan, &link10ms, &link10ms, NULL, S, &cap);
+		int c = synack_socket(x.c);
+		assert_int_equal(synack_bind(x.c, c, 0, 5000), 0);
+		assert_int_equal(synack_connect(x.c, c, SERVER_ADDR, 6000, 0), -EINPROGRESS);
+		scn_run_for(&x, SYNACK_MS(25));
+		assert_int_equal(cap.n, 1);
+		uint32_t iss = cap.p[0].seg.seq;
+		/* The peer's own SYN crosses ours: SYN_RCVD, our SYN+ACK. */
+		scn_inject(x.sim, x.snode, SERVER_ADDR, CLIENT_ADDR, 6000, 5000, F_SYN, 9000, 0, NULL, 0);
+		scn_run_for(&x, SYNACK_MS(25));
+		assert_int_equal(cap.n, 2);
+		assert_int_equal(cap.p[1].seg.flags, F_SA);
+		synack_time_t t0 = scn_now(&x);
+		if (orphan)
+			assert_int_equal(synack_close(x.c, c, t0), 0);
+		else
+			assert_int_equal(synack_shutdown(x.c, c, SYNACK_SHUT_WR, t0), 0);
+		/* Nothing but the SYN+ACK, again and again, until it is acknowledged. */
+		scn_run_for(&x, SYNACK_SEC(4));
+		assert_true(cap.n >= 4);
+		for (int i = 2; i < cap.n; i++) {
+			assert_int_equal(cap.p[i].seg.flags, F_SA);
+			assert_int_equal(cap.p[i].seg.seq, iss);
+			assert_int_equal(cap.p[i].seg.ack, 9001);
+		}
+		if (!orphan)
+			assert_int_equal(scn_state_of(x.c, c), SYNACK_SYN_RCVD);
+		/* The ACK of our SYN: ESTABLISHED, and at once FIN_WAIT_1 with the FIN at ISS+1. */
+		int n0 = cap.n;
+		scn_inject(x.sim, x.snode, SERVER_ADDR, CLIENT_ADDR, 6000, 5000, F_A, 9001, iss + 1, NULL, 0);
+		scn_run_for(&x, SYNACK_MS(25));
+		assert_int_equal(cap.n, n0 + 1);
+		assert_int_equal(cap.p[n0].seg.flags, F_FA);
+		assert_int_equal(cap.p[n0].seg.seq, iss + 1);
+		assert_int_equal(cap.p[n0].seg.ack, 9001);
+		/* The same ACK again acknowledges the SYN only: still FIN_WAIT_1,
+		 * and the FIN is retransmitted from ISS+1. */
+		scn_inject(x.sim, x.snode, SERVER_ADDR, CLIENT_ADDR, 6000, 5000, F_A, 9001, iss + 1, NULL, 0);
+		scn_run_for(&x, SYNACK_MS(25));
+		if (!orphan)
+			assert_int_equal(scn_state_of(x.c, c), SYNACK_FIN_WAIT_1);
+		n0 = cap.n;
+		scn_run_for(&x, SYNACK_SEC(4));
+		assert_true(cap.n > n0);
+		for (int i = n0; i < cap.n; i++) {
+			assert_int_equal(cap.p[i].seg.flags, F_FA);
+			assert_int_equal(cap.p[i].seg.seq, iss + 1);
+		}
+		/* The ACK of the FIN: FIN_WAIT_2. */
+		scn_inject(x.sim, x.snode, SERVER_ADDR, CLIENT_ADDR, 6000, 5000, F_A, 9001, iss + 2, NULL, 0);
+		scn_run_for(&x, SYNACK_MS(25));
+		char sb[512];
+		assert_string_equal(scn_states(&x, C, sb, sizeof(sb)),
+		                    "CLOSED>SYN_SENT SYN_SENT>SYN_RCVD SYN_RCVD>ESTABLISHED ESTABLISHED>FIN_WAIT_1 "
+		                    "FIN_WAIT_1>FIN_WAIT_2");
+		if (!orphan)
+			synack_close(x.c, c, scn_now(&x));
+		scn_free(&x);
+	}
 }
 
 /* Drops the k-th TCP segment of the whole run (both directions share it). */
@@ -399,7 +592,11 @@ int main(void)
 		cmocka_unit_test(test_C09_orphaned_fin_wait_2_times_out),
 		cmocka_unit_test(test_C09_last_ack_gives_up),
 		cmocka_unit_test(test_C10_data_after_close_gets_rst),
+		cmocka_unit_test(test_C10_shut_rd_then_data_is_accepted_no_rst),
+		cmocka_unit_test(test_C10_shut_rdwr_then_data_gets_rst),
 		cmocka_unit_test(test_C11_close_with_unread_data_sends_rst),
+		cmocka_unit_test(test_C11_close_after_shut_wr_with_unread_data_sends_rst),
+		cmocka_unit_test(test_H10_C01_close_in_syn_rcvd_fin_after_established),
 		cmocka_unit_test(test_H01_C01_each_lifecycle_segment_lost_once),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,5 +1,5 @@
 /* Resets and blind attacks: SPEC R01-R04, and the resets of the handshake
- * H09 and H11, on the simulated network.
+ * H09 and H11, and the RST of an abort (T08, C11), on the simulated network.
  *
  * Attacks on an established connection use two real stacks plus a raw
  * "attacker" host linked to the server that spoofs the client's address
@@ -674,6 +674,75 @@ static void test_H11_server_synrcvd_rst_returns_to_listen(void **state)
 	scn_free(&x);
 }
 
+/* ------------------------------------------------------------------ */
+/* An abort after a retransmission timeout (T08 SO_LINGER 0, C11 unread
+ * data): the RST must carry SND.MAX, not the SND.NXT the timeout pulled
+ * back to SND.UNA, or it lands below the peer's RCV.NXT and RFC 5961 3.2
+ * drops it silently, leaving the peer ESTABLISHED. */
+
+static bool drop_while_set(void *ctx, const uint8_t *pkt, size_t len, synack_time_t now)
+{
+	(void)pkt, (void)len, (void)now;
+	return *(bool *)ctx;
+}
+
+static void test_T08_C11_abort_after_rto_resets_peer(void **state)
+{
+	(void)state;
+	for (int unread = 0; unread < 2; unread++) {
+		struct scn x;
+		scn_init(&x, 50 + (uint64_t)unread, &link10ms, &link10ms, NULL);
+		int l = synack_socket(x.s);
+		assert_int_equal(synack_bind(x.s, l, 0, 80), 0);
+		assert_int_equal(synack_listen(x.s, l, 8), 0);
+		int c = synack_socket(x.c);
+		assert_int_equal(synack_connect(x.c, c, SERVER_ADDR, 80, scn_now(&x)), -EINPROGRESS);
+		scn_run_for(&x, SYNACK_MS(50));
+		int a = synack_accept(x.s, l, NULL, NULL);
+		assert_true(a >= 0);
+		if (unread) {
+			assert_int_equal(synack_send(x.s, a, "unread", 6, scn_now(&x)), 6);
+			scn_run_for(&x, SYNACK_MS(50));
+		}
+		/* The server gets all the data (no Nagle to hold the tail); its ACKs are lost. */
+		assert_int_equal(synack_setsockopt(x.c, c, SYNACK_TCP_NODELAY, 1), 0);
+		bool acks_lost = true;
+		synack_sim_set_filter(x.sim, x.snode, x.cnode, drop_while_set, &acks_lost);
+		static uint8_t data[4000];
+		memset(data, 'd', sizeof(data));
+		assert_int_equal(synack_send(x.c, c, data, sizeof(data), scn_now(&x)), (ssize_t)sizeof(data));
+		for (int i = 0; i < 300 && synack_get_counters(x.c)->TcpExtTCPTimeouts == 0; i++)
+			scn_run_for(&x, SYNACK_MS(10));
+		assert_int_equal(synack_get_counters(x.c)->TcpExtTCPTimeouts, 1);
+		struct synack_sockinfo ci, si;
+		assert_int_equal(synack_sockinfo(x.c, c, &ci), 0);
+		assert_int_equal(synack_sockinfo(x.s, a, &si), 0);
+		assert_int_equal(ci.send_q, sizeof(data));               /* nothing acknowledged */
+		assert_true(ci.snd_nxt - ci.snd_una < sizeof(data));     /* SND.NXT pulled back */
+		assert_int_equal(si.rcv_nxt, ci.snd_una + sizeof(data)); /* the peer has it all */
+		size_t base = scn_seg_count(&x);
+		if (!unread)
+			assert_int_equal(synack_setsockopt(x.c, c, SYNACK_SO_LINGER, 0), 0);
+		assert_int_equal(synack_close(x.c, c, scn_now(&x)), 0);
+		scn_run_for(&x, SYNACK_MS(50));
+		/* One segment from us: the RST (the peer's ACK of the resent
+		 * segment is still lost on the way). */
+		assert_true(scn_seg_count(&x) > base);
+		for (size_t i = base + 1; i < scn_seg_count(&x); i++)
+			assert_int_equal(scn_seg(&x, i)->from_col, S);
+		if (scn_seg(&x, base)->seq != si.rcv_nxt)
+			scn_print(&x, "abort after RTO");
+		assert_int_equal(scn_seg(&x, base)->from_col, C);
+		assert_int_equal(scn_seg(&x, base)->flags, F_RA);
+		assert_int_equal(scn_seg(&x, base)->seq, si.rcv_nxt); /* SND.MAX */
+		assert_int_equal(scn_state_of(x.s, a), SYNACK_CLOSED);
+		int err = 0;
+		assert_int_equal(synack_getsockopt(x.s, a, SYNACK_SO_ERROR, &err), 0);
+		assert_int_equal(err, ECONNRESET);
+		scn_free(&x);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -692,6 +761,7 @@ int main(void)
 		cmocka_unit_test(test_H09_syn_to_closed_port_gets_rst_ack_econnrefused),
 		cmocka_unit_test(test_H11_client_resets_synack_with_wrong_ack),
 		cmocka_unit_test(test_H11_server_synrcvd_rst_returns_to_listen),
+		cmocka_unit_test(test_T08_C11_abort_after_rto_resets_peer),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -565,6 +565,75 @@ static void test_T05_syn_without_timestamps_beyond_rcv_nxt_reopens(void **state)
 	scn_free(&x);
 }
 
+static void server_always_cookies(struct synack_config *cfg, int col)
+{
+	if (col == S)
+		cfg->syncookies = 2;
+}
+
+/* One request entry in all: a second half-open SYN finds the pool empty. */
+static void server_one_request(struct synack_config *cfg, int col)
+{
+	if (col == S) {
+		cfg->syncookies = 1;
+		cfg->max_syn_backlog = 1;
+	}
+}
+
+/* A SYN accepted from TIME_WAIT gets the ISS above the old incarnation's
+ * sequence space even where the listener would answer with a SYN cookie
+ * (syncookies = 2, or a full SYN queue): Linux's tcp_conn_request never
+ * wants a cookie when it has a TIME_WAIT ISN (RFC 1122 4.2.2.13 (1)).
+ * With no request entry free it drops the SYN, as Linux does. */
+static void test_T05_syn_from_time_wait_never_gets_a_cookie(void **state)
+{
+	(void)state;
+	for (int full = 0; full < 2; full++) {
+		struct scn x;
+		scn_init(&x, 112, &link10ms, &link10ms, full ? server_one_request : server_always_cookies);
+		struct conn k;
+		listen_on(&x, &k, 80, false);
+		k.c = synack_socket(x.c);
+		assert_int_equal(synack_bind(x.c, k.c, 0, 5000), 0);
+		open_conn(&x, &k);
+		assert_int_equal(ctr(x.s)->TcpExtSyncookiesSent, full ? 0 : 1);
+		close_server_first(&x, &k);
+		struct synack_sockinfo tw = the_tw(x.s);
+		scn_run_for(&x, SYNACK_SEC(2));
+		if (!full) {
+			size_t base;
+			reconnect_same_port(&x, &k, &base); /* a newer timestamp: accepted from TIME_WAIT */
+			assert_int_equal(scn_seg(&x, base)->flags, F_SYN);
+			const struct synack_ladder_seg *sa = scn_seg(&x, base + 1);
+			assert_int_equal(sa->flags, F_SA);
+			assert_int_equal(sa->seq, tw.snd_nxt + 65537u); /* TW_ISS_GAP, not a cookie */
+			assert_int_equal(ctr(x.s)->TcpExtSyncookiesSent, 1);
+			assert_int_equal(scn_tw_held(x.s), 0);
+			/* open_conn accepted it and moved "hello": the connection works. */
+			assert_int_equal(scn_state_of(x.s, k.a), SYNACK_ESTABLISHED);
+			scn_free(&x);
+			continue;
+		}
+		/* A half-open SYN from elsewhere takes the one request entry. */
+		inject(&x, x.cnode, 0xc0000263u, SERVER_ADDR, 4444, 80, F_SYN, 1000, 0, NULL, false, 0, 0);
+		scn_run_for(&x, SYNACK_MS(20));
+		assert_int_equal(ctr(x.s)->TcpExtSyncookiesSent, 0);
+		uint32_t drops = (uint32_t)ctr(x.s)->TcpExtListenDrops;
+		int c = synack_socket(x.c);
+		assert_int_equal(synack_bind(x.c, c, 0, 5000), 0);
+		size_t base = scn_seg_count(&x);
+		assert_int_equal(synack_connect(x.c, c, SERVER_ADDR, 80, scn_now(&x)), -EINPROGRESS);
+		scn_run_for(&x, SYNACK_MS(500));
+		/* The entry gave way, but no cookie answered: the SYN was dropped. */
+		assert_int_equal(scn_tw_held(x.s), 0);
+		assert_int_equal(scn_seg_count(&x), base + 1);
+		assert_int_equal(ctr(x.s)->TcpExtSyncookiesSent, 0);
+		assert_int_equal(ctr(x.s)->TcpExtListenDrops, drops + 1);
+		synack_close(x.c, c, scn_now(&x));
+		scn_free(&x);
+	}
+}
+
 static void test_T05_old_syn_gets_time_wait_ack(void **state)
 {
 	(void)state;
@@ -1192,6 +1261,7 @@ int main(void)
 		cmocka_unit_test(test_T04_tw_reuse_needs_timestamps),
 		cmocka_unit_test(test_T05_syn_with_newer_timestamp_reopens),
 		cmocka_unit_test(test_T05_syn_without_timestamps_beyond_rcv_nxt_reopens),
+		cmocka_unit_test(test_T05_syn_from_time_wait_never_gets_a_cookie),
 		cmocka_unit_test(test_T05_old_syn_gets_time_wait_ack),
 		cmocka_unit_test(test_T06_max_tw_buckets_overflow_skips_time_wait),
 		cmocka_unit_test(test_Q13_T07_restarted_server_needs_so_reuseaddr),

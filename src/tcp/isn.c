@@ -5,18 +5,12 @@
  * the seeded random source.  Different 4-tuples get unrelated sequence spaces
  * and an observer of one connection learns nothing about another's ISN,
  * while one 4-tuple's successive ISNs still advance with the clock, which
- * keeps new incarnations above old segments (RFC 9293 3.4.1). */
+ * keeps new incarnations above old segments (RFC 9293 3.4.1).  A SYN accepted
+ * from TIME_WAIT does not come here: its ISS is the entry's (timewait.c). */
 #include "tcp/tcp.h"
 
-uint32_t tcp_isn(struct synack_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport)
+uint32_t tcp_isn(const struct synack_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport)
 {
-	/* A SYN accepted from TIME_WAIT (timewait.c) gets an ISS above the old
-	 * incarnation's sequence space: RFC 1122 4.2.2.13 (1), as Linux does. */
-	struct tw_table *tw = st->tcp.tw;
-	if (tw && tw->isn_hint && tw->hint_lport == lport && tw->hint_rport == rport && tw->hint_raddr == raddr) {
-		tw->isn_hint = false;
-		return tw->hint_isn;
-	}
 	uint64_t f = siphash24_u32x4(&st->tcp.isn_key, laddr, raddr, ((uint32_t)lport << 16) | rport, 0);
 	uint32_t m = (uint32_t)(st->now / 4u);
 	return (uint32_t)f + m;

@@ -241,14 +241,14 @@ void tcp_req_from_syn(struct synack_stack *st, struct reqsk *r, const struct syn
 }
 
 struct reqsk *tcp_req_create(struct synack_stack *st, struct tcb *l, const struct synack_ipv4 *ip,
-                             const struct synack_tcp_seg *seg)
+                             const struct synack_tcp_seg *seg, uint32_t iss)
 {
 	struct reqsk *r = req_at(st, st->tcp.req_free);
 	if (!r)
 		return NULL;
 	st->tcp.req_free = r->qnext;
 	tcp_req_from_syn(st, r, ip, seg);
-	r->iss = tcp_isn(st, r->sk.laddr, r->sk.lport, r->sk.raddr, r->sk.rport);
+	r->iss = iss ? iss : tcp_isn(st, r->sk.laddr, r->sk.lport, r->sk.raddr, r->sk.rport);
 	r->listener = (uint32_t)l->sock;
 	r->sent_us = now32(st);
 	sk_hash(st, &r->sk);

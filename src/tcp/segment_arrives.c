@@ -2,6 +2,8 @@
  * of RFC 9293 3.10.7.4: check sequence, RST, SYN, ACK, URG, text, FIN.
  * Each step is a function shared by the states; what differs per state sits
  * in a small switch inside the step that cares. */
+#include <errno.h>
+
 #include "tcp/tcp.h"
 
 /* The window the sequence check uses: what we can still take in.  It is
@@ -130,6 +132,16 @@ static void fin_wait_1_acked(struct synack_stack *st, struct tcb *t)
 	}
 }
 
+/* SYN_RCVD -> ESTABLISHED of an active (simultaneous) open.  A close() or
+ * SHUT_WR queued in SYN_RCVD takes effect now (RFC 9293 3.10.4 CLOSE): the
+ * FIN goes out after this ACK of our SYN, at ISS+1. */
+static void active_established(struct synack_stack *st, struct tcb *t)
+{
+	tcb_set_state(st, t, SYNACK_ESTABLISHED);
+	if (tcb_has(t, TF_FIN_QUEUED))
+		tcb_set_state(st, t, SYNACK_FIN_WAIT_1);
+}
+
 /* RFC 9293 3.10.7.4, fifth: the ACK field.  Returns false when the segment
  * is done with (dropped, or the connection ended). */
 static bool check_ack(struct synack_stack *st, struct tcb *t, const struct synack_tcp_seg *seg)
@@ -147,7 +159,7 @@ static bool check_ack(struct synack_stack *st, struct tcb *t, const struct synac
 				return false;
 			tcp_handshake_rtt(st, t, seg);
 		} else {
-			tcb_set_state(st, t, SYNACK_ESTABLISHED);
+			active_established(st, t);
 		}
 		t->snd_una = t->iss + 1; /* our SYN is acknowledged */
 		t->retries = 0;
@@ -226,9 +238,14 @@ static void receive_text(struct synack_stack *st, struct tcb *t, const struct sy
 }
 
 /* Data for an application that has closed can never be read: reset
- * (RFC 1122 4.2.2.13; Linux's TCPAbortOnData, SPEC C10). */
+ * (RFC 1122 4.2.2.13; Linux's TCPAbortOnData, SPEC C10).  As Linux's
+ * tcp_rcv_state_process, only in FIN_WAIT_1/2 with reading shut: close()
+ * and shutdown(SHUT_RDWR) get there; shutdown(SHUT_RD) alone leaves an
+ * ESTABLISHED connection that keeps taking data (tcp_data_queue). */
 static bool text_after_close(struct synack_stack *st, struct tcb *t, const struct synack_tcp_seg *seg)
 {
+	if (t->state != SYNACK_FIN_WAIT_1 && t->state != SYNACK_FIN_WAIT_2)
+		return false;
 	if (!tcb_has(t, TF_RD_SHUT) || seg->payload_len == 0)
 		return false;
 	if (!seq_gt(seg->seq + seg->payload_len, t->rcv_nxt))
@@ -236,7 +253,7 @@ static bool text_after_close(struct synack_stack *st, struct tcb *t, const struc
 	CTR_INC(st, TcpExtTCPAbortOnData);
 	t->rcv_nxt = seg->seq + seg->payload_len;
 	tcp_send_rst(st, t);
-	tcb_close(st, t, 104 /* ECONNRESET */);
+	tcb_close(st, t, ECONNRESET);
 	return true;
 }
 

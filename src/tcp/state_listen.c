@@ -39,8 +39,14 @@ static void send_cookie(struct synack_stack *st, struct tcb *l, const struct syn
 	l->cookie_at = st->now ? st->now : 1;
 }
 
+/* tw_isn (nonzero): the SYN was accepted from TIME_WAIT and must get this
+ * ISS, above the old incarnation's sequence space (RFC 1122 4.2.2.13 (1)).
+ * A cookie ISS is a hash and could fall anywhere, so, as Linux's
+ * tcp_conn_request (want_cookie only when !isn), such a SYN never gets one:
+ * it takes a request entry whatever the queue's length, or is dropped if
+ * none is free. */
 static void listen_syn(struct synack_stack *st, struct tcb *l, const struct synack_ipv4 *ip,
-                       const struct synack_tcp_seg *seg)
+                       const struct synack_tcp_seg *seg, uint32_t tw_isn)
 {
 	if (syn_rate_limited(st, ip->src)) {
 		CTR_INC(st, SynackTcpSynRateLimited);
@@ -48,7 +54,7 @@ static void listen_syn(struct synack_stack *st, struct tcb *l, const struct syna
 		return;
 	}
 	bool want_cookie = false;
-	if (st->cfg.syncookies == 2 || l->synq_len >= st->cfg.max_syn_backlog || !st->tcp.req_free) {
+	if (!tw_isn && (st->cfg.syncookies == 2 || l->synq_len >= st->cfg.max_syn_backlog || !st->tcp.req_free)) {
 		if (!st->cfg.syncookies) {
 			CTR_INC(st, TcpExtTCPReqQFullDrop);
 			CTR_INC(st, TcpExtListenDrops);
@@ -64,8 +70,8 @@ static void listen_syn(struct synack_stack *st, struct tcb *l, const struct syna
 	}
 	if (want_cookie)
 		send_cookie(st, l, ip, seg);
-	else
-		tcp_req_create(st, l, ip, seg);
+	else if (!tcp_req_create(st, l, ip, seg, tw_isn))
+		CTR_INC(st, TcpExtListenDrops); /* only with tw_isn: the pool was checked */
 }
 
 /* An ACK with no request: a returning SYN cookie, or a reset. */
@@ -101,7 +107,7 @@ static void listen_ack(struct synack_stack *st, struct tcb *l, const struct syna
 }
 
 void tcp_input_listen(struct synack_stack *st, struct tcb *l, const struct synack_ipv4 *ip,
-                      const struct synack_tcp_seg *seg)
+                      const struct synack_tcp_seg *seg, uint32_t tw_isn)
 {
 	if (seg->flags & SYNACK_TCP_RST)
 		return;
@@ -113,7 +119,7 @@ void tcp_input_listen(struct synack_stack *st, struct tcb *l, const struct synac
 		CTR_INC(st, TcpExtListenDrops);
 		return;
 	}
-	listen_syn(st, l, ip, seg);
+	listen_syn(st, l, ip, seg, tw_isn);
 }
 
 /* SYN_RCVD -> ESTABLISHED on a passive open: the connection joins its

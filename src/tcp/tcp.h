@@ -123,7 +123,7 @@ struct reqsk {
 #define TF_WSCALE 0x0008     /* window scaling negotiated */
 #define TF_FIN_QUEUED 0x0010 /* application shut down writing: FIN after the data */
 #define TF_FIN_SEEN 0x0020   /* peer's FIN received (fin_seq valid), maybe out of order */
-#define TF_RD_SHUT 0x0040    /* application will not read: data after close gets RST */
+#define TF_RD_SHUT 0x0040    /* reading shut (SHUT_RD, close): recv gives 0 when empty; RST for data in FIN_WAIT_1/2 */
 #define TF_NODELAY 0x0080    /* Nagle off */
 #define TF_PASSIVE 0x0100    /* opened by a listener (SYN_RCVD returns to LISTEN on RST) */
 #define TF_TIMING 0x0200     /* rtt_seq is being timed */
@@ -184,10 +184,6 @@ struct tw_table {
 	uint32_t free;              /* free list of pool indices */
 	uint32_t head, tail;        /* the FIFO, earliest deadline first */
 	struct stack_timer timer;   /* fires for the head */
-	/* RFC 1122 4.2.2.13 / Linux: the ISS a SYN accepted from TIME_WAIT gets */
-	bool isn_hint;
-	uint16_t hint_lport, hint_rport;
-	uint32_t hint_raddr, hint_isn;
 };
 
 static inline struct tw_entry *sk_tw(struct sk_common *sk)
@@ -259,7 +255,7 @@ void tcb_close(struct synack_stack *st, struct tcb *t, int err);
 void tcb_unqueue(struct synack_stack *st, struct tcb *t);
 
 /* ---- ISN (isn.c) ---- */
-uint32_t tcp_isn(struct synack_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport);
+uint32_t tcp_isn(const struct synack_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport);
 /* The per-address-pair offset of our TSval clock. */
 uint32_t tcp_ts_offset(const struct synack_stack *st, uint32_t laddr, uint32_t raddr);
 
@@ -267,9 +263,9 @@ uint32_t tcp_ts_offset(const struct synack_stack *st, uint32_t laddr, uint32_t r
 int tcp_req_init(struct synack_stack *st);
 void tcp_req_free_all(struct synack_stack *st);
 /* A new request for SYN seg to listener l, in SYN_RCVD with its SYN+ACK sent;
- * NULL if the pool is empty. */
+ * its ISS is iss, or tcp_isn()'s if iss is 0.  NULL if the pool is empty. */
 struct reqsk *tcp_req_create(struct synack_stack *st, struct tcb *l, const struct synack_ipv4 *ip,
-                             const struct synack_tcp_seg *seg);
+                             const struct synack_tcp_seg *seg, uint32_t iss);
 /* A zeroed request holding the 4-tuple of seg (arrived in ip). */
 void tcp_req_key(struct reqsk *r, const struct synack_ipv4 *ip, const struct synack_tcp_seg *seg);
 /* Fills r from a SYN (options, sequence numbers, 4-tuple); iss is chosen by the caller. */
@@ -342,8 +338,10 @@ bool tw_port_conflict(const struct synack_stack *st, uint16_t port, bool reuse);
 size_t tw_foreach(const struct synack_stack *st, synack_sock_visit_fn fn, void *ctx);
 
 /* ---- input (tcp_input.c and the state files) ---- */
+/* tw_isn: the ISS a SYN accepted from TIME_WAIT must get, or 0 (Linux's
+ * TCP_SKB_CB(skb)->tcp_tw_isn). */
 void tcp_input_listen(struct synack_stack *st, struct tcb *l, const struct synack_ipv4 *ip,
-                      const struct synack_tcp_seg *seg);
+                      const struct synack_tcp_seg *seg, uint32_t tw_isn);
 /* SYN_RCVD -> ESTABLISHED of a passive open; false if the accept queue is full. */
 bool tcp_passive_established(struct synack_stack *st, struct tcb *c);
 void tcp_input_syn_sent(struct synack_stack *st, struct tcb *t, const struct synack_tcp_seg *seg);

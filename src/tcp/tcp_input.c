@@ -51,7 +51,7 @@ void tcp_input(struct synack_stack *st, const struct synack_ipv4 *ip, const uint
 	}
 	struct tcb *l = tcb_lookup_listener(st, seg.dport);
 	if (l) {
-		tcp_input_listen(st, l, ip, &seg);
+		tcp_input_listen(st, l, ip, &seg, 0);
 		return;
 	}
 	/* RFC 9293 3.10.7.1: CLOSED.  Everything but a RST is answered with one. */

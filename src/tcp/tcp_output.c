@@ -181,12 +181,15 @@ void tcp_send_syn(struct synack_stack *st, struct tcb *t)
 }
 
 /* RFC 9293 3.10.4 ABORT: <SEQ=SND.NXT><CTL=RST>; like Linux we also carry
- * ACK=RCV.NXT so the peer can check it against its own send window. */
+ * ACK=RCV.NXT so the peer can check it against its own send window.  SND.MAX,
+ * not SND.NXT, as tcp_send_ack: after a timeout pulled snd_nxt back the peer
+ * may hold more, and a RST below its RCV.NXT is dropped unanswered (RFC 5961
+ * 3.2).  Linux's snd_nxt never moves back (tcp_send_active_reset). */
 void tcp_send_rst(struct synack_stack *st, struct tcb *t)
 {
 	if (t->state == SYNACK_SYN_SENT) /* nothing synchronized: a RST would not be acceptable */
 		return;
-	tcp_xmit(st, t, SYNACK_TCP_RST | SYNACK_TCP_ACK, t->snd_nxt, 0, 0);
+	tcp_xmit(st, t, SYNACK_TCP_RST | SYNACK_TCP_ACK, t->snd_max, 0, 0);
 }
 
 /* RFC 5961 3.2, 4.2, 5.2 with the per-connection rate limit Linux applies

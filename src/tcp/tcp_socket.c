@@ -210,13 +210,18 @@ ssize_t synack_recv(struct synack_stack *st, int sock, void *buf, size_t len, ui
 		return -EFAULT;
 	if (t->state == SYNACK_LISTEN)
 		return -ENOTCONN;
-	if (tcb_has(t, TF_RD_SHUT))
-		return 0;
 	if (ring_len(&t->rcv) == 0) {
 		if (t->error) /* Linux reports a reset before end of stream */
 			return take_error(t);
 		if (tcb_has(t, TF_RCV_EOF))
 			return 0; /* end of stream (SPEC C02) */
+		/* After shutdown(SHUT_RD), as Linux's tcp_recvmsg: what is queued
+		 * is still returned, and 0 instead of EAGAIN once nothing is.
+		 * Data the peer sends later is still taken and readable (Linux
+		 * does not discard it, unlike BSD); only in FIN_WAIT_1/2 does it
+		 * draw a RST (segment_arrives.c). */
+		if (tcb_has(t, TF_RD_SHUT))
+			return 0;
 		if (t->state == SYNACK_CLOSED)
 			return tcb_has(t, TF_WAS_SYNC) ? 0 : -ENOTCONN;
 		return -EAGAIN;
@@ -230,13 +235,17 @@ ssize_t synack_recv(struct synack_stack *st, int sock, void *buf, size_t len, ui
 	return (ssize_t)n;
 }
 
-/* Queue our FIN after the data (SPEC C01, C05). */
+/* Queue our FIN after the data (SPEC C01, C05).  In SYN_RCVD (a
+ * simultaneous open: a passive one has no handle yet) the FIN waits for
+ * ESTABLISHED, as RFC 9293 3.10.4 CLOSE lets us: until our SYN is
+ * acknowledged the SYN+ACK is what we retransmit, and a FIN must not take
+ * its sequence number (segment_arrives.c moves on to FIN_WAIT_1). */
 static void send_fin(struct synack_stack *st, struct tcb *t)
 {
 	if (tcb_has(t, TF_FIN_QUEUED))
 		return;
 	t->flags |= TF_FIN_QUEUED;
-	if (t->state == SYNACK_ESTABLISHED || t->state == SYNACK_SYN_RCVD)
+	if (t->state == SYNACK_ESTABLISHED)
 		tcb_set_state(st, t, SYNACK_FIN_WAIT_1);
 	else if (t->state == SYNACK_CLOSE_WAIT)
 		tcb_set_state(st, t, SYNACK_LAST_ACK);
@@ -324,18 +333,16 @@ int synack_close(struct synack_stack *st, int sock, uint64_t now)
 	case SYNACK_SYN_SENT:
 		tcb_close(st, t, 0);
 		return done(st, 0);
-	case SYNACK_ESTABLISHED:
-	case SYNACK_CLOSE_WAIT:
-	case SYNACK_SYN_RCVD:
-		if (ring_len(&t->rcv) > 0) {
-			CTR_INC(st, TcpExtTCPAbortOnClose);
-			tcp_send_rst(st, t);
-			tcb_close(st, t, 0);
-			return done(st, 0);
-		}
-		break;
 	default:
 		break;
+	}
+	/* Unread data in any other state, after shutdown(SHUT_WR) too (FIN_WAIT_1/2,
+	 * CLOSING, LAST_ACK): RST, checked before SO_LINGER as Linux's tcp_close. */
+	if (ring_len(&t->rcv) > 0) {
+		CTR_INC(st, TcpExtTCPAbortOnClose);
+		tcp_send_rst(st, t);
+		tcb_close(st, t, 0);
+		return done(st, 0);
 	}
 	if (linger && t->linger_s == 0) {
 		close_abort(st, t);
@@ -436,10 +443,12 @@ int synack_sock_events(const struct synack_stack *st, int sock)
 		ev |= SYNACK_POLLOUT;
 	if (t->error)
 		ev |= SYNACK_POLLERR;
-	if (eof)
+	/* Linux's tcp_poll: RDHUP once reading is over, by the peer's FIN or
+	 * our SHUT_RD; hang-up once both directions are or the socket is closed. */
+	bool rd_over = eof || tcb_has(t, TF_RD_SHUT);
+	if (rd_over)
 		ev |= SYNACK_POLLRDHUP;
-	/* Linux: hang-up once both directions are shut or the socket is closed. */
-	if (t->state == SYNACK_CLOSED || (eof && tcb_has(t, TF_FIN_QUEUED)))
+	if (t->state == SYNACK_CLOSED || (rd_over && tcb_has(t, TF_FIN_QUEUED)))
 		ev |= SYNACK_POLLHUP;
 	return ev;
 }

@@ -273,11 +273,17 @@ bool tw_reusable(const struct synack_stack *st, const struct tw_entry *e)
 	return (int32_t)((uint32_t)tick_now(st) - (began + delay)) > 0;
 }
 
-uint32_t tw_recycle(struct synack_stack *st, struct tw_entry *e)
+/* The ISS of the 4-tuple's next incarnation; never 0, which means "none"
+ * where it is passed on (tcp_input_listen). */
+static uint32_t tw_next_iss(const struct tw_entry *e)
 {
 	uint32_t iss = e->snd_nxt + TW_ISS_GAP;
-	if (iss == 0)
-		iss = 1;
+	return iss ? iss : 1;
+}
+
+uint32_t tw_recycle(struct synack_stack *st, struct tw_entry *e)
+{
+	uint32_t iss = tw_next_iss(e);
 	CTR_INC(st, TcpExtTWRecycled);
 	tw_kill(st, e);
 	return iss;
@@ -378,20 +384,14 @@ static bool tw_syn_acceptable(const struct tw_entry *e, const struct synack_tcp_
 
 /* The entry gives way and the listener takes the SYN as a new connection,
  * whose ISS starts above the old incarnation's sequence space (RFC 1122
- * 4.2.2.13 (1), Linux's tw_isn). */
+ * 4.2.2.13 (1)): passed to the listener as a value, as Linux's tw_isn in
+ * the segment's control block (tcp_v4_rcv, TCP_TW_SYN). */
 static void tw_new_incarnation(struct synack_stack *st, struct tw_entry *e, struct tcb *l,
                                const struct synack_ipv4 *ip, const struct synack_tcp_seg *seg)
 {
-	struct tw_table *tw = st->tcp.tw;
-	uint32_t isn = e->snd_nxt + TW_ISS_GAP;
+	uint32_t isn = tw_next_iss(e);
 	tw_kill(st, e);
-	tw->isn_hint = true;
-	tw->hint_lport = seg->dport;
-	tw->hint_rport = seg->sport;
-	tw->hint_raddr = ip->src;
-	tw->hint_isn = isn ? isn : 1;
-	tcp_input_listen(st, l, ip, seg);
-	tw->isn_hint = false;
+	tcp_input_listen(st, l, ip, seg, isn);
 }
 
 void tcp_input_time_wait(struct synack_stack *st, struct tw_entry *e, const struct synack_ipv4 *ip,
