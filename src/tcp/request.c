@@ -289,14 +289,24 @@ static uint32_t synack_window(const struct synack_stack *st)
 void tcp_input_req(struct synack_stack *st, struct reqsk *r, const struct synack_tcp_seg *seg)
 {
 	uint32_t rcv_nxt = r->irs + 1u, wnd = synack_window(st), len = synack_tcp_seg_len(seg);
-	if ((seg->flags & SYNACK_TCP_SYN) && seg->seq == r->irs && !(seg->flags & SYNACK_TCP_RST)) {
+	/* RFC 7323 5.3 R1 first, as Linux's tcp_check_req: the connection this
+	 * request becomes applies PAWS with the SYN's TSval, so an ACK older
+	 * than it must not create one (it would be dropped there and strand a
+	 * full connection in SYN_RCVD, off the accept queue).  TS.Recent was
+	 * recorded with the SYN, well within 24 days. */
+	bool paws = (r->opts & RQ_TS) && (seg->opt.present & SYNACK_OPT_TS) && !(seg->flags & SYNACK_TCP_RST) &&
+	            tcp_paws_old(r->ts_recent, tcp_seconds(st), tcp_seconds(st), seg->opt.ts_val);
+	if ((seg->flags & SYNACK_TCP_SYN) && seg->seq == r->irs && !(seg->flags & SYNACK_TCP_RST) && !paws) {
 		req_answer(st, r); /* SPEC H13: the SYN again; nothing new is created */
 		return;
 	}
 	bool ok = len == 0 ? seq_in_window(seg->seq, rcv_nxt, wnd)
 	                   : seq_in_window(seg->seq, rcv_nxt, wnd) || seq_in_window(seg->seq + len - 1u, rcv_nxt, wnd);
-	if (!ok) {
-		CTR_INC(st, SynackTcpInUnacceptable);
+	if (paws || !ok) {
+		if (paws)
+			CTR_INC(st, TcpExtPAWSEstab);
+		else
+			CTR_INC(st, SynackTcpInUnacceptable);
 		if (!(seg->flags & SYNACK_TCP_RST))
 			req_answer(st, r);
 		return;
