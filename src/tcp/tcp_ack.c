@@ -64,7 +64,9 @@ static void update_window(struct synack_stack *st, struct tcb *t, const struct s
 		return;
 	if (!(seq_lt(t->snd_wl1, seg->seq) || (t->snd_wl1 == seg->seq && seq_leq(t->snd_wl2, seg->ack))))
 		return;
-	t->snd_wnd = (uint32_t)seg->window << t->snd_wscale;
+	/* RFC 7323 2.2: the window of a SYN (the SYN+ACK of a simultaneous
+	 * open arrives here) is never scaled; Linux's tcp_ack_update_window. */
+	t->snd_wnd = (seg->flags & SYNACK_TCP_SYN) ? seg->window : (uint32_t)seg->window << t->snd_wscale;
 	t->snd_wl1 = seg->seq;
 	t->snd_wl2 = seg->ack;
 	if (t->snd_wnd > t->max_snd_wnd)

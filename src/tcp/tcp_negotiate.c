@@ -91,7 +91,9 @@ void tcp_negotiate(struct synack_stack *st, struct tcb *t, const struct synack_t
 	t->snd_wnd = seg->window;
 	t->max_snd_wnd = t->snd_wnd;
 	t->snd_wl1 = seg->seq;
-	t->snd_wl2 = seg->ack;
+	/* A bare SYN's ACK field means nothing (simultaneous open): WL2 from
+	 * it would decide at random whether the SYN+ACK updates the window. */
+	t->snd_wl2 = (seg->flags & SYNACK_TCP_ACK) ? seg->ack : t->iss;
 }
 
 /* Fills in what every new connection needs before its first segment. */
