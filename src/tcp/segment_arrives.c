@@ -287,9 +287,17 @@ static void process_fin(struct synack_stack *st, struct tcb *t)
 
 static void note_fin(struct tcb *t, const struct synack_tcp_seg *seg)
 {
+	/* A FIN noted out of order that in-order data has since passed was
+	 * false (forged, or a confused peer): forget it, as Linux drops an
+	 * out-of-order skb, FIN and all, once RCV.NXT is beyond it; the real
+	 * FIN must still count. */
+	if (tcb_has(t, TF_FIN_SEEN) && !tcb_has(t, TF_RCV_EOF) && seq_gt(t->rcv_nxt, t->fin_seq))
+		t->flags &= ~(uint32_t)TF_FIN_SEEN;
 	if (!(seg->flags & SYNACK_TCP_FIN) || tcb_has(t, TF_FIN_SEEN))
 		return;
 	uint32_t fin = seg->seq + seg->payload_len;
+	if (seq_lt(fin, t->rcv_nxt))
+		return; /* behind what we have: nothing to do with our stream */
 	/* Only a FIN inside what we can take counts; a trimmed one comes again. */
 	if (seq_gt(fin, t->rcv_nxt + rcv_space(t)))
 		return;
