@@ -312,7 +312,7 @@ void tcp_send_synack(struct synack_stack *st, const struct reqsk *r, uint32_t ts
 /* Reset in answer to a segment that has no connection (RFC 9293 3.10.7.1). */
 void tcp_reset_reply(struct synack_stack *st, const struct synack_ipv4 *ip, const struct synack_tcp_seg *seg);
 uint32_t tcp_rcv_window(const struct tcb *t);
-uint32_t tcp_current_mss(const struct tcb *t); /* payload per data segment, options counted */
+uint32_t tcp_current_mss(const struct synack_stack *st, const struct tcb *t); /* payload per data segment, options counted */
 uint32_t tcp_ts_now(const struct synack_stack *st, const struct tcb *t);
 
 /* ---- timers (tcp_timer.c) ---- */

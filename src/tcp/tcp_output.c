@@ -42,21 +42,27 @@ static uint16_t window_field(const struct tcb *t, uint8_t shift)
 	return (uint16_t)(field > 65535u ? 65535u : field);
 }
 
-/* SACK blocks a segment can carry: 3 beside timestamps, 4 without (RFC 2018 3). */
-static uint8_t sack_max_blocks(const struct tcb *t)
+/* SACK blocks a data segment can carry: 3 beside timestamps, 4 without
+ * (RFC 2018 3), and no more than leave TCP_MIN_PAYLOAD bytes of data in an
+ * MTU-sized packet (a tiny MTU carries fewer). */
+static uint8_t sack_max_blocks(const struct synack_stack *st, const struct tcb *t)
 {
-	return tcb_has(t, TF_TS) ? 3 : SYNACK_TCP_MAX_SACK;
+	uint32_t max = tcb_has(t, TF_TS) ? 3u : SYNACK_TCP_MAX_SACK;
+	int32_t room = (int32_t)st->cfg.mtu - SYNACK_IPV4_HDR_LEN - SYNACK_TCP_HDR_LEN -
+	               (tcb_has(t, TF_TS) ? TCP_TS_OPT_SPACE : 0) - TCP_MIN_PAYLOAD - 4;
+	uint32_t fit = room > 0 ? (uint32_t)room / 8u : 0u;
+	return (uint8_t)(fit < max ? fit : max);
 }
 
 /* The payload a data segment may carry now: snd_mss already leaves room for
  * timestamps; SACK blocks, while out-of-order data waits, take theirs too,
  * so no segment exceeds the MTU (Linux's tcp_current_mss). */
-uint32_t tcp_current_mss(const struct tcb *t)
+uint32_t tcp_current_mss(const struct synack_stack *st, const struct tcb *t)
 {
 	uint32_t opt = 0;
 	if (tcb_has(t, TF_SACK) && !reass_empty(&t->reass)) {
-		uint32_t n = t->reass.count < sack_max_blocks(t) ? t->reass.count : sack_max_blocks(t);
-		opt = 4u + 8u * n; /* NOP NOP kind len, then 8 bytes a block */
+		uint32_t max = sack_max_blocks(st, t), n = t->reass.count < max ? t->reass.count : max;
+		opt = n ? 4u + 8u * n : 0u; /* NOP NOP kind len, then 8 bytes a block */
 	}
 	return t->snd_mss > opt + TCP_MIN_PAYLOAD ? t->snd_mss - opt : TCP_MIN_PAYLOAD;
 }
@@ -78,9 +84,12 @@ static void add_syn_options(struct synack_stack *st, const struct tcb *t, struct
 }
 
 /* Builds and sends one segment of t.  Payload comes from the send ring at
- * stream offset `off` (relative to snd_una). */
-static void tcp_xmit(struct synack_stack *st, struct tcb *t, uint8_t flags, uint32_t seq, uint32_t off,
-                     uint32_t len)
+ * stream offset `off` (relative to snd_una).  Returns the payload bytes
+ * sent: never more than fit the MTU beside the headers, whatever the caller
+ * asked (callers size len by tcp_current_mss, so this bound is a second
+ * wall, not the first); a FIN goes only with the whole of len. */
+static uint32_t tcp_xmit(struct synack_stack *st, struct tcb *t, uint8_t flags, uint32_t seq, uint32_t off,
+                         uint32_t len)
 {
 	struct synack_tcp_seg s;
 	memset(&s, 0, sizeof(s));
@@ -92,10 +101,10 @@ static void tcp_xmit(struct synack_stack *st, struct tcb *t, uint8_t flags, uint
 		s.ack = t->rcv_nxt;
 	if (flags & SYNACK_TCP_SYN) {
 		add_syn_options(st, t, &s.opt);
-	} else if (tcb_has(t, TF_SACK) && !reass_empty(&t->reass)) {
+	} else if (tcb_has(t, TF_SACK) && !reass_empty(&t->reass) && sack_max_blocks(st, t) > 0) {
 		/* RFC 2018 4: the first block holds the segment that arrived last. */
 		s.opt.present |= SYNACK_OPT_SACK;
-		s.opt.sack_count = reass_sack_blocks(&t->reass, s.opt.sack, sack_max_blocks(t), t->reass.recent);
+		s.opt.sack_count = reass_sack_blocks(&t->reass, s.opt.sack, sack_max_blocks(st, t), t->reass.recent);
 	}
 	if ((flags & SYNACK_TCP_SYN) ? (s.opt.present & SYNACK_OPT_TS) : tcb_has(t, TF_TS)) {
 		s.opt.present |= SYNACK_OPT_TS;
@@ -112,6 +121,12 @@ static void tcp_xmit(struct synack_stack *st, struct tcb *t, uint8_t flags, uint
 	/* Place the payload where the builder will want it: no second copy. */
 	uint8_t optbuf[SYNACK_TCP_MAX_OPT_LEN];
 	size_t hdr = SYNACK_IPV4_HDR_LEN + SYNACK_TCP_HDR_LEN + synack_tcp_opts_build(optbuf, &s.opt);
+	uint32_t room = st->cfg.mtu > hdr ? (uint32_t)(st->cfg.mtu - hdr) : 0u;
+	if (len > room) {
+		len = room;
+		flags &= (uint8_t)~SYNACK_TCP_FIN;
+		s.flags = flags;
+	}
 	if (len > 0) {
 		len = ring_peek(&t->snd, off, st->txbuf + hdr, len);
 		s.payload = st->txbuf + hdr;
@@ -122,13 +137,14 @@ static void tcp_xmit(struct synack_stack *st, struct tcb *t, uint8_t flags, uint
 	ip.src = t->sk.laddr;
 	size_t n = synack_tcp_build(st->txbuf, sizeof(st->txbuf), &ip, &s);
 	if (n == 0)
-		return;
+		return 0;
 	CTR_INC(st, TcpOutSegs);
 	if (flags & SYNACK_TCP_RST)
 		CTR_INC(st, TcpOutRsts);
 	if (flags & SYNACK_TCP_ACK)
 		t->flags &= (uint32_t)~TF_ACK_NOW;
 	stack_tx(st, n);
+	return len;
 }
 
 void tcp_send_ack(struct synack_stack *st, struct tcb *t)
@@ -154,11 +170,10 @@ void tcp_send_window_probe(struct synack_stack *st, struct tcb *t)
 		 * avoidance wait for: the override timeout has expired, so send
 		 * what fits (RFC 1122 4.2.3.4, RFC 9293 3.8.6.2.1). */
 		uint32_t len = t->snd_wnd < unsent ? t->snd_wnd : unsent;
-		if (len > tcp_current_mss(t))
-			len = tcp_current_mss(t);
+		if (len > tcp_current_mss(st, t))
+			len = tcp_current_mss(st, t);
 		t->flags &= ~(uint32_t)TF_PERSIST;
-		tcp_xmit(st, t, SYNACK_TCP_ACK | SYNACK_TCP_PSH, t->snd_nxt, 0, len);
-		t->snd_nxt += len;
+		t->snd_nxt += tcp_xmit(st, t, SYNACK_TCP_ACK | SYNACK_TCP_PSH, t->snd_nxt, 0, len);
 		if (seq_gt(t->snd_nxt, t->snd_max))
 			t->snd_max = t->snd_nxt;
 		return;
@@ -294,9 +309,9 @@ void tcp_send_synack(struct synack_stack *st, const struct reqsk *r, uint32_t ts
 /* Sender silly window avoidance and Nagle (RFC 9293 3.8.6.2.1, RFC 896):
  * send a full segment, or everything queued when nothing is in flight (or
  * Nagle is off), or at least half the largest window the peer has shown. */
-static bool worth_sending(const struct tcb *t, uint32_t len, uint32_t unsent, uint32_t in_flight)
+static bool worth_sending(const struct tcb *t, uint32_t mss, uint32_t len, uint32_t unsent, uint32_t in_flight)
 {
-	if (len >= tcp_current_mss(t))
+	if (len >= mss)
 		return true;
 	if (len == unsent && (in_flight == 0 || tcb_has(t, TF_NODELAY)))
 		return true;
@@ -318,14 +333,14 @@ void tcp_output(struct synack_stack *st, struct tcb *t)
 		uint32_t wnd = t->snd_wnd < t->cwnd ? t->snd_wnd : t->cwnd;
 		uint32_t usable = wnd > off ? wnd - off : 0;
 		uint32_t len = unsent < usable ? unsent : usable;
-		uint32_t mss = tcp_current_mss(t);
+		uint32_t mss = tcp_current_mss(st, t);
 		if (len > mss)
 			len = mss;
 		/* The FIN goes with the last data, and again after a timeout
 		 * pulled snd_nxt back; never once it is acknowledged. */
 		bool fin = tcb_has(t, TF_FIN_QUEUED) && len == unsent &&
 		           (!tcb_has(t, TF_FIN_SENT) || seq_lt(t->snd_nxt, t->snd_max));
-		if (len > 0 && !worth_sending(t, len, unsent, off) && !fin)
+		if (len > 0 && !worth_sending(t, mss, len, unsent, off) && !fin)
 			break;
 		if (len == 0 && !fin)
 			break;
@@ -342,10 +357,14 @@ void tcp_output(struct synack_stack *st, struct tcb *t)
 			t->rtt_seq = t->snd_nxt;
 			t->rtt_start = st->now;
 		}
-		tcp_xmit(st, t, flags, t->snd_nxt, off, len);
+		uint32_t sent = tcp_xmit(st, t, flags, t->snd_nxt, off, len);
+		if (sent < len)
+			fin = false; /* the FIN rides with the last byte only */
 		if (fin)
 			t->flags |= TF_FIN_SENT;
-		t->snd_nxt += len + (fin ? 1u : 0u);
+		t->snd_nxt += sent + (fin ? 1u : 0u);
+		if (sent == 0 && !fin)
+			break; /* nothing left the stack: the timer retries */
 		if (seq_gt(t->snd_nxt, t->snd_max))
 			t->snd_max = t->snd_nxt;
 		tcp_rexmit_start(st, t);
