@@ -38,6 +38,13 @@ void synack_input(struct synack_stack *st, const uint8_t *pkt, size_t len, synac
 		stack_drop(st, SYNACK_CTR_IpInAddrErrors, pkt, len);
 		return;
 	}
+	/* RFC 1122 3.2.1.3: a datagram whose source is 0, a broadcast or
+	 * multicast address, or ourselves is silently discarded (Linux: a
+	 * martian source); answering it would reflect onto a group. */
+	if (ip.src == 0 || (ip.src >> 28) >= 14 || ip.src == st->cfg.addr) {
+		stack_drop(st, SYNACK_CTR_SynackIpInMartianSrc, pkt, len);
+		return;
+	}
 	switch (ip.proto) {
 	case SYNACK_IPPROTO_ICMP:
 		CTR_INC(st, IpInDelivers);

@@ -29,6 +29,7 @@ extern "C" {
 	X(SynackIpInBadHdrLen, "IPv4 packets with IHL < 5")                                    \
 	X(SynackIpInBadTotLen, "IPv4 packets whose total length lies")                         \
 	X(SynackIpInOptDrops, "IPv4 packets dropped for malformed or source-route options")    \
+	X(SynackIpInMartianSrc, "IPv4 packets dropped: source 0, broadcast, multicast or ourselves") \
 	X(IcmpInMsgs, "ICMP messages received")                                                \
 	X(IcmpInErrors, "ICMP messages dropped as malformed")                                  \
 	X(IcmpInCsumErrors, "ICMP checksum errors")                                            \
