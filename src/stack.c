@@ -70,6 +70,11 @@ static int config_check(const struct synack_config *cfg)
 	if (cfg->rto_min_ms == 0 || cfg->rto_min_ms > cfg->rto_max_ms || cfg->rto_initial_ms == 0 ||
 	    cfg->msl_ms == 0)
 		return -EINVAL;
+	/* Times in microseconds are 32-bit products of these (rto_max_ms * 1000):
+	 * bounded so none can wrap. */
+	const uint32_t us32 = UINT32_MAX / 1000u;
+	if (cfg->rto_max_ms > us32 || cfg->rto_initial_ms > us32 || cfg->invalid_ratelimit_ms > us32)
+		return -EINVAL;
 	/* TIME_WAIT deadlines are kept as 32-bit tick counts: 2*MSL < 2^31 ms. */
 	if (cfg->msl_ms >= (1u << 30) || cfg->tw_reuse_delay_ms >= (1u << 30))
 		return -EINVAL;
