@@ -65,6 +65,9 @@ struct synack_tun {
 	uint32_t writes_since_read;
 	struct synack_tun_stats stats;
 	uint8_t buf[TUN_MAX_PKT];
+	/* Reads made from inside the stack (device_write) land here, never in
+	 * buf, which the stack may still be parsing at that moment. */
+	uint8_t side[TUN_MAX_PKT];
 };
 
 synack_time_t synack_tun_now(void)
@@ -383,8 +386,9 @@ static void deliver_in(struct synack_tun *t, const uint8_t *pkt, size_t len, syn
 static int read_device(struct synack_tun *t, bool may_input)
 {
 	t->writes_since_read = 0;
+	uint8_t *buf = may_input ? t->buf : t->side;
 	for (int i = 0; i < TUN_READ_BATCH; i++) {
-		ssize_t n = read(t->fd, t->buf, sizeof(t->buf));
+		ssize_t n = read(t->fd, buf, TUN_MAX_PKT);
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 				return 0;
@@ -393,7 +397,7 @@ static int read_device(struct synack_tun *t, bool may_input)
 		if (n == 0)
 			return 0;
 		t->stats.rx_pkts++;
-		deliver_in(t, t->buf, (size_t)n, synack_tun_now(), may_input);
+		deliver_in(t, buf, (size_t)n, synack_tun_now(), may_input);
 	}
 	return 0;
 }
