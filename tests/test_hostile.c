@@ -529,6 +529,219 @@ static void test_D02_old_ack_does_not_update_send_window(void **state)
 	assert_int_equal(rc_info().snd_una, R.ack);
 }
 
+/* ------------------------------------------------------------------ */
+/* W05: SACK blocks take their room from the payload (Linux's
+ * tcp_current_mss): with out-of-order data waiting, no segment exceeds the
+ * MTU.  At MTU 65535 the blocks used to push the payload past the end of
+ * the transmit buffer; at 1500 they made 1512-byte packets. */
+
+static void test_W05_sack_blocks_never_push_a_segment_past_the_mtu(void **state)
+{
+	(void)state;
+	const uint16_t mtus[] = {1500, 9000, 65535};
+	for (size_t i = 0; i < 3; i++) {
+		for (int ts = 0; ts < 2; ts++) {
+			knob.syncookies = -1;
+			knob.mtu = mtus[i];
+			knob.rmem = 1u << 18;
+			struct synack_tcp_opts o = syn_ts_mss(65535);
+			if (!ts)
+				o.present &= (uint8_t)~SYNACK_OPT_TS;
+			o.present |= SYNACK_OPT_SACK_PERM | SYNACK_OPT_WSCALE;
+			o.wscale = 7;
+			rc_passive_open(&o);
+			/* Four separate out-of-order pieces: the most blocks. */
+			static const uint8_t d[10];
+			for (uint32_t k = 1; k <= 4; k++)
+				rc_send(SYNACK_TCP_ACK | SYNACK_TCP_PSH, R.seq + 100 * k, R.ack, d, 10);
+			assert_true(rc_last()->opt.sack_count >= 3);
+			int before = R.cap.n;
+			send_and_check_segments(60000, rc_info().snd_mss);
+			for (int k = before; k < R.cap.n; k++) {
+				if (R.cap.p[k].ip.total_len > mtus[i])
+					fail_msg("MTU %u: a %u-byte packet", mtus[i], R.cap.p[k].ip.total_len);
+				assert_true(R.cap.p[k].seg.opt.present & SYNACK_OPT_SACK);
+			}
+			teardown(NULL);
+		}
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* R05 for a request entry: PAWS applies before it becomes a connection
+ * (Linux's tcp_check_req), or a final ACK with an older TSval would
+ * create a connection that PAWS then strands in SYN_RCVD, off the accept
+ * queue and past the backlog. */
+
+static void test_R05_request_paws_rejects_old_final_ack(void **state)
+{
+	(void)state;
+	knob.syncookies = -1;
+	rc_init(C);
+	struct synack_stack *st = R.x.s;
+	R.l = synack_socket(st);
+	assert_int_equal(synack_bind(st, R.l, 0, 80), 0);
+	assert_int_equal(synack_listen(st, R.l, 1), 0);
+	R.ts = true;
+	struct synack_tcp_opts o = syn_ts_mss(1460);
+	o.ts_val = 100000;
+	rc_send_full(SYNACK_TCP_SYN, 1000, 0, 65535, &o, NULL, 0);
+	uint32_t iss = rc_last()->seq;
+	struct synack_tcp_opts old = {.present = SYNACK_OPT_TS, .ts_val = 99999, .ts_ecr = R.tsecr};
+	rc_send_full(SYNACK_TCP_ACK, 1001, iss + 1, 65535, &old, NULL, 0);
+	assert_int_equal(synack_get_counters(st)->TcpExtPAWSEstab, 1);
+	assert_int_equal(synack_accept(st, R.l, NULL, NULL), -EAGAIN);
+	assert_int_equal(scn_conns_held(st), 2); /* the listener and the request */
+	assert_int_equal(synack_get_counters(st)->TcpPassiveOpens, 0); /* no connection was made */
+	assert_int_equal(rc_last()->flags, SYNACK_TCP_SYN | SYNACK_TCP_ACK); /* answered, as Linux */
+	struct synack_tcp_opts newer = {.present = SYNACK_OPT_TS, .ts_val = 100001, .ts_ecr = R.tsecr};
+	rc_send_full(SYNACK_TCP_ACK, 1001, iss + 1, 65535, &newer, NULL, 0);
+	R.a = synack_accept(st, R.l, NULL, NULL);
+	assert_true(R.a >= 0);
+	assert_int_equal(scn_state_of(st, R.a), SYNACK_ESTABLISHED);
+}
+
+/* ------------------------------------------------------------------ */
+/* H10: in a simultaneous open the SYN+ACK's window is never scaled (RFC
+ * 7323 2.2), and the bare SYN's meaningless ACK field has no say in it. */
+
+static void test_H10_simultaneous_open_synack_window_not_scaled(void **state)
+{
+	(void)state;
+	for (int variant = 0; variant < 2; variant++) {
+		knob.syncookies = -1;
+		rc_init(S);
+		struct synack_stack *st = R.x.c;
+		R.a = synack_socket(st);
+		assert_int_equal(synack_connect(st, R.a, SERVER_ADDR, 80, scn_now(&R.x)), -EINPROGRESS);
+		scn_run_for(&R.x, SYNACK_MS(5));
+		const struct synack_tcp_seg syn = *rc_last();
+		R.pport = 80;
+		struct synack_tcp_seg s;
+		memset(&s, 0, sizeof(s));
+		s.sport = 80;
+		s.dport = syn.sport;
+		s.seq = 7000;
+		s.ack = variant ? syn.seq + 1 : 0; /* what a bare SYN's ACK field may hold */
+		s.flags = SYNACK_TCP_SYN;
+		s.window = 1000;
+		s.opt.present = SYNACK_OPT_MSS | SYNACK_OPT_WSCALE;
+		s.opt.mss = 1460;
+		s.opt.wscale = 7;
+		struct synack_ipv4 ip = {.src = SERVER_ADDR, .dst = CLIENT_ADDR, .ttl = 64, .df = true};
+		uint8_t buf[256];
+		size_t n = synack_tcp_build(buf, sizeof(buf), &ip, &s);
+		synack_sim_inject(R.x.sim, R.x.snode, buf, n);
+		scn_run_for(&R.x, SYNACK_MS(5));
+		assert_int_equal(scn_state_of(st, R.a), SYNACK_SYN_RCVD);
+		s.flags = SYNACK_TCP_SYN | SYNACK_TCP_ACK;
+		s.ack = syn.seq + 1;
+		n = synack_tcp_build(buf, sizeof(buf), &ip, &s);
+		synack_sim_inject(R.x.sim, R.x.snode, buf, n);
+		scn_run_for(&R.x, SYNACK_MS(5));
+		assert_int_equal(scn_state_of(st, R.a), SYNACK_ESTABLISHED);
+		assert_int_equal(rc_info().snd_wnd, 1000);
+		teardown(NULL);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* C02: a FIN noted out of order that the real data then passes was false;
+ * the real FIN still ends the stream (it used to be ignored forever). */
+
+static void test_C02_false_fin_passed_by_data_is_forgotten(void **state)
+{
+	(void)state;
+	knob.syncookies = -1;
+	struct synack_tcp_opts o = syn_ts_mss(1460);
+	o.present &= (uint8_t)~SYNACK_OPT_TS;
+	rc_passive_open(&o);
+	rc_send(SYNACK_TCP_FIN | SYNACK_TCP_ACK, R.seq + 10, R.ack, NULL, 0); /* forged, in the window */
+	static const uint8_t d[20] = "twenty bytes of data";
+	rc_send(SYNACK_TCP_ACK | SYNACK_TCP_PSH, R.seq, R.ack, d, 20);
+	assert_int_equal(rc_last()->ack, R.seq + 20);
+	rc_send(SYNACK_TCP_FIN | SYNACK_TCP_ACK, R.seq + 20, R.ack, NULL, 0);
+	assert_int_equal(rc_last()->ack, R.seq + 21);
+	assert_int_equal(scn_state_of(R.x.s, R.a), SYNACK_CLOSE_WAIT);
+	char buf[64];
+	assert_int_equal(synack_recv(R.x.s, R.a, buf, sizeof(buf), scn_now(&R.x)), 20);
+	assert_int_equal(synack_recv(R.x.s, R.a, buf, sizeof(buf), scn_now(&R.x)), 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* W03: a datagram from a source that cannot be a host (0, broadcast,
+ * multicast, ourselves) is dropped unanswered (RFC 1122 3.2.1.3): an echo
+ * request or a SYN from one would otherwise reflect onto a group. */
+
+static void test_W03_martian_source_dropped_unanswered(void **state)
+{
+	(void)state;
+	knob.syncookies = -1;
+	rc_init(C);
+	struct synack_stack *st = R.x.s;
+	R.l = synack_socket(st);
+	assert_int_equal(synack_bind(st, R.l, 0, 80), 0);
+	assert_int_equal(synack_listen(st, R.l, 8), 0);
+	const uint32_t srcs[] = {0, 0xffffffffu, 0xe0000001u, 0xf0000001u, SERVER_ADDR};
+	for (size_t i = 0; i < 5; i++) {
+		uint8_t buf[128];
+		struct synack_ipv4 ip = {.src = srcs[i], .dst = SERVER_ADDR, .ttl = 64};
+		struct synack_icmp echo = {.type = SYNACK_ICMP_ECHO_REQUEST, .id = 1, .seq = (uint16_t)i};
+		size_t n = synack_icmp_echo_build(buf, sizeof(buf), &ip, &echo);
+		assert_true(n > 0);
+		synack_sim_inject(R.x.sim, R.x.cnode, buf, n);
+		struct synack_tcp_seg s;
+		memset(&s, 0, sizeof(s));
+		s.sport = 40000;
+		s.dport = 80;
+		s.seq = 1;
+		s.flags = SYNACK_TCP_SYN;
+		s.window = 1000;
+		n = synack_tcp_build(buf, sizeof(buf), &ip, &s);
+		synack_sim_inject(R.x.sim, R.x.cnode, buf, n);
+	}
+	scn_run_for(&R.x, SYNACK_MS(10));
+	assert_int_equal(synack_get_counters(st)->SynackIpInMartianSrc, 10);
+	assert_int_equal(synack_get_counters(st)->IpOutRequests, 0);
+	assert_int_equal(scn_conns_held(st), 1);
+}
+
+static void discard_tx(void *ctx, const uint8_t *pkt, size_t len)
+{
+	(void)ctx, (void)pkt, (void)len;
+}
+
+/* W05's neighbour: times the stack keeps as 32-bit microseconds are
+ * bounded at creation, so no setting can wrap (rto_max_ms = 5,000,000
+ * used to give a 705 ms ceiling). */
+static void test_W05_config_times_that_would_wrap_refused(void **state)
+{
+	(void)state;
+	struct synack_hooks hooks;
+	memset(&hooks, 0, sizeof(hooks));
+	hooks.tx = discard_tx;
+	for (int k = 0; k < 4; k++) {
+		struct synack_config cfg;
+		synack_config_default(&cfg);
+		cfg.addr = SERVER_ADDR;
+		if (k == 0)
+			cfg.rto_max_ms = 5000000;
+		else if (k == 1)
+			cfg.rto_initial_ms = 5000000;
+		else if (k == 2)
+			cfg.invalid_ratelimit_ms = 5000000;
+		int err = 0;
+		struct synack_stack *st = synack_stack_new(&cfg, &hooks, &err);
+		if (k == 3) { /* the defaults, as a control */
+			assert_non_null(st);
+			synack_stack_free(st);
+			continue;
+		}
+		assert_null(st);
+		assert_int_equal(err, -EINVAL);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -544,6 +757,12 @@ int main(void)
 		cmocka_unit_test_teardown(test_D08_first_sack_block_is_most_recent, teardown),
 		cmocka_unit_test_teardown(test_D02_zero_window_data_segment_ack_still_processed, teardown),
 		cmocka_unit_test_teardown(test_D02_old_ack_does_not_update_send_window, teardown),
+		cmocka_unit_test_teardown(test_W05_sack_blocks_never_push_a_segment_past_the_mtu, teardown),
+		cmocka_unit_test_teardown(test_R05_request_paws_rejects_old_final_ack, teardown),
+		cmocka_unit_test_teardown(test_H10_simultaneous_open_synack_window_not_scaled, teardown),
+		cmocka_unit_test_teardown(test_C02_false_fin_passed_by_data_is_forgotten, teardown),
+		cmocka_unit_test_teardown(test_W03_martian_source_dropped_unanswered, teardown),
+		cmocka_unit_test_teardown(test_W05_config_times_that_would_wrap_refused, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
