@@ -261,11 +261,41 @@ struct reqsk *tcp_req_create(struct synack_stack *st, struct tcb *l, const struc
 	return r;
 }
 
-/* A SYN+ACK in answer to an unacceptable segment or a retransmitted SYN,
- * at most one per invalid_ratelimit (Linux: tcp_oow_rate_limited on the
- * request, TCPACKSkippedSynRecv).  The entry's timer restarts, as Linux's
- * mod_timer_pending in tcp_check_req. */
-static void req_answer(struct synack_stack *st, struct reqsk *r)
+/* The window our SYN+ACK advertised (never scaled: RFC 7323 2.2). */
+static uint32_t synack_window(const struct synack_stack *st)
+{
+	return st->cfg.rmem > 65535u ? 65535u : st->cfg.rmem;
+}
+
+/* The ACK RFC 9293 3.10.7.4 asks of SYN-RECEIVED for an unacceptable
+ * segment: <SEQ=ISS+1><ACK=RCV.NXT><CTL=ACK>, as Linux's
+ * tcp_v4_reqsk_send_ack.  Not a SYN, so its window is scaled, rounded up
+ * so the right edge the SYN+ACK showed does not move left. */
+static void req_send_ack(struct synack_stack *st, const struct reqsk *r)
+{
+	struct synack_tcp_seg s;
+	memset(&s, 0, sizeof(s));
+	s.sport = r->sk.lport;
+	s.dport = r->sk.rport;
+	s.seq = r->iss + 1u;
+	s.ack = r->irs + 1u;
+	s.flags = SYNACK_TCP_ACK;
+	uint8_t shift = (r->opts & RQ_WSCALE) ? tcp_choose_wscale(st->cfg.rmem) : 0;
+	s.window = (uint16_t)((synack_window(st) + (1u << shift) - 1u) >> shift);
+	if (r->opts & RQ_TS) {
+		s.opt.present = SYNACK_OPT_TS;
+		s.opt.ts_val = ts_now_for(st, r);
+		s.opt.ts_ecr = r->ts_recent;
+	}
+	tcp_xmit_bare(st, r->sk.laddr, r->sk.raddr, &s);
+}
+
+/* The answer to a retransmitted SYN (the SYN+ACK again, and the entry's
+ * timer restarts, as Linux's inet_rtx_syn_ack and mod_timer_pending in
+ * tcp_check_req) or to an unacceptable segment (an ACK): at most one per
+ * invalid_ratelimit (Linux: tcp_oow_rate_limited on the request,
+ * TCPACKSkippedSynRecv). */
+static void req_answer(struct synack_stack *st, struct reqsk *r, bool synack)
 {
 	if ((r->opts & RQ_ANSWERED) && now32(st) - r->answered_us < st->cfg.invalid_ratelimit_ms * 1000u) {
 		CTR_INC(st, TcpExtTCPACKSkippedSynRecv);
@@ -273,16 +303,15 @@ static void req_answer(struct synack_stack *st, struct reqsk *r)
 	}
 	r->opts |= RQ_ANSWERED;
 	r->answered_us = now32(st);
+	if (!synack) {
+		req_send_ack(st, r);
+		return;
+	}
 	fifo_unlink(st, r);
 	req_resend(st, r);
 	fifo_push(st, r);
 }
 
-/* The window our SYN+ACK advertised (never scaled: RFC 7323 2.2). */
-static uint32_t synack_window(const struct synack_stack *st)
-{
-	return st->cfg.rmem > 65535u ? 65535u : st->cfg.rmem;
-}
 
 /* RFC 9293 3.10.7.4 for a request in SYN_RCVD: the sequence check, RST, SYN,
  * then the ACK that completes the handshake. */
@@ -296,19 +325,23 @@ void tcp_input_req(struct synack_stack *st, struct reqsk *r, const struct synack
 	 * recorded with the SYN, well within 24 days. */
 	bool paws = (r->opts & RQ_TS) && (seg->opt.present & SYNACK_OPT_TS) && !(seg->flags & SYNACK_TCP_RST) &&
 	            tcp_paws_old(r->ts_recent, tcp_seconds(st), tcp_seconds(st), seg->opt.ts_val);
-	if ((seg->flags & SYNACK_TCP_SYN) && seg->seq == r->irs && !(seg->flags & SYNACK_TCP_RST) && !paws) {
-		req_answer(st, r); /* SPEC H13: the SYN again; nothing new is created */
+	/* Only a bare SYN is the SYN again (Linux: flg == TCP_FLAG_SYN). */
+	uint8_t ctl = seg->flags & (SYNACK_TCP_SYN | SYNACK_TCP_ACK | SYNACK_TCP_RST);
+	if (ctl == SYNACK_TCP_SYN && seg->seq == r->irs && !paws) {
+		req_answer(st, r, true); /* SPEC H13: the SYN again; nothing new is created */
 		return;
 	}
-	bool ok = len == 0 ? seq_in_window(seg->seq, rcv_nxt, wnd)
-	                   : seq_in_window(seg->seq, rcv_nxt, wnd) || seq_in_window(seg->seq + len - 1u, rcv_nxt, wnd);
+	/* RFC 9293 table 6; a RST counts by its sequence number alone (RFC 5961 3.2). */
+	bool ok = len == 0 || (seg->flags & SYNACK_TCP_RST)
+	                  ? seq_in_window(seg->seq, rcv_nxt, wnd)
+	                  : seq_in_window(seg->seq, rcv_nxt, wnd) || seq_in_window(seg->seq + len - 1u, rcv_nxt, wnd);
 	if (paws || !ok) {
 		if (paws)
 			CTR_INC(st, TcpExtPAWSEstab);
 		else
 			CTR_INC(st, SynackTcpInUnacceptable);
 		if (!(seg->flags & SYNACK_TCP_RST))
-			req_answer(st, r);
+			req_answer(st, r, false);
 		return;
 	}
 	if (seg->flags & SYNACK_TCP_RST) {
@@ -317,7 +350,7 @@ void tcp_input_req(struct synack_stack *st, struct reqsk *r, const struct synack
 		if (seg->seq == rcv_nxt)
 			req_release(st, r, SYNACK_LISTEN);
 		else
-			req_answer(st, r);
+			req_answer(st, r, false);
 		return;
 	}
 	if (seg->flags & SYNACK_TCP_SYN) {

@@ -149,11 +149,9 @@ static uint32_t tcp_xmit(struct synack_stack *st, struct tcb *t, uint8_t flags, 
 
 void tcp_send_ack(struct synack_stack *st, struct tcb *t)
 {
-	if (t->state == SYNACK_SYN_RCVD) { /* our "ACK" in SYN_RCVD is the SYN+ACK itself */
-		tcp_send_syn(st, t);
-		return;
-	}
-	/* SND.MAX, not SND.NXT: after a timeout pulled snd_nxt back, an ACK
+	/* In SYN_RCVD too this is a plain <SEQ=ISS+1><ACK=RCV.NXT> (RFC 9293
+	 * 3.10.7.4, as Linux); the SYN+ACK is resent only by its timer.
+	 * SND.MAX, not SND.NXT: after a timeout pulled snd_nxt back, an ACK
 	 * from below what the peer already holds would be out of its window,
 	 * never read, and answered by another stale ACK (as BSD does). */
 	tcp_xmit(st, t, SYNACK_TCP_ACK, t->snd_max, 0, 0);
