@@ -6,13 +6,13 @@
 
 #include "tcp/tcp.h"
 
-/* The window the sequence check uses: what we can still take in.  It is
- * never less than what we advertised (the right edge never moves left). */
+/* RCV.WND for the sequence check: what we advertised (RFC 9293 3.3.1; the
+ * right edge RCV.NXT + RCV.WND never moves left), as Linux's
+ * tcp_receive_window.  Room the application has made since is offered by
+ * our next ACK, not taken before we said so. */
 static uint32_t rcv_space(const struct tcb *t)
 {
-	uint32_t adv = tcb_adv_left(t);
-	uint32_t free = ring_free(&t->rcv);
-	return free > adv ? free : adv;
+	return tcb_adv_left(t);
 }
 
 /* RFC 9293 3.10.7.4, first: the four cases of segment length and window. */
@@ -20,7 +20,9 @@ static bool seq_acceptable(const struct tcb *t, const struct synack_tcp_seg *seg
 {
 	uint32_t len = synack_tcp_seg_len(seg);
 	uint32_t wnd = rcv_space(t);
-	if (len == 0)
+	/* RFC 5961 3.2: a RST counts by its sequence number alone; "outside
+	 * the current receive window" it is dropped, whatever its length. */
+	if (len == 0 || (seg->flags & SYNACK_TCP_RST))
 		return wnd == 0 ? seg->seq == t->rcv_nxt : seq_in_window(seg->seq, t->rcv_nxt, wnd);
 	if (wnd == 0)
 		return false;
@@ -162,6 +164,11 @@ static bool check_ack(struct synack_stack *st, struct tcb *t, const struct synac
 			active_established(st, t);
 		}
 		t->snd_una = t->iss + 1; /* our SYN is acknowledged */
+		/* RFC 9293: "continue processing with SND.WND <- SEG.WND,
+		 * SND.WL1 <- SEG.SEQ, SND.WL2 <- SEG.ACK": the window update
+		 * below then takes this segment's window, whatever came before. */
+		t->snd_wl1 = seg->seq;
+		t->snd_wl2 = seg->ack;
 		t->retries = 0;
 		t->rexmit_at = SYNACK_TIME_NEVER;
 		tcp_timer_update(st, t);
@@ -347,14 +354,15 @@ static bool dup_at_left_edge(const struct tcb *t, const struct synack_tcp_seg *s
 
 /* RFC 9293 3.10.7.4: "If the RCV.WND is zero, no segments will be
  * acceptable, but special allowance should be made to accept valid ACKs,
- * URGs, and RSTs."  A segment that starts exactly at RCV.NXT while our
+ * URGs, and RSTs."  A segment that covers RCV.NXT while our
  * window is shut has its text (and FIN) dropped, but its control
  * processed: otherwise the ACK of a peer that sends while we cannot take
  * data is lost with it (Linux: tcp_sequence passes it, tcp_data_queue
  * drops the data as TCPZeroWindowDrop). */
 static bool zero_window_control(const struct tcb *t, const struct synack_tcp_seg *seg)
 {
-	return rcv_space(t) == 0 && seg->seq == t->rcv_nxt && synack_tcp_seg_len(seg) > 0;
+	uint32_t len = synack_tcp_seg_len(seg);
+	return rcv_space(t) == 0 && len > 0 && seq_leq(seg->seq, t->rcv_nxt) && seq_gt(seg->seq + len, t->rcv_nxt);
 }
 
 void tcp_input_synchronized(struct synack_stack *st, struct tcb *t, const struct synack_tcp_seg *seg)

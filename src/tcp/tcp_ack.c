@@ -83,8 +83,8 @@ static void update_window(struct synack_stack *st, struct tcb *t, const struct s
 
 void tcp_ack_advance(struct synack_stack *st, struct tcb *t, const struct synack_tcp_seg *seg)
 {
-	if (tcb_has(t, TF_PERSIST))
-		t->retries = 0; /* the peer answers our probes: it is alive */
+	if (tcb_has(t, TF_PERSIST) && !seq_lt(seg->ack, t->snd_una))
+		t->retries = 0; /* the peer answers our probes: it is alive (an old ACK proves nothing) */
 	if (seq_gt(seg->ack, t->snd_una)) {
 		uint32_t acked = seg->ack - t->snd_una;
 		uint32_t bytes = acked < ring_len(&t->snd) ? acked : ring_len(&t->snd); /* a FIN is not a byte */
