@@ -157,8 +157,11 @@ static void test_R01_inexact_rst_in_window_gets_challenge_ack(void **state)
 {
 	(void)state;
 	/* Anywhere in the window but RCV.NXT: the first byte after it, one
-	 * in the middle, the last one in the window.  RST alone and RST+ACK. */
-	const uint32_t offs[] = {1, 1000, 65535};
+	 * in the middle, the last one in the window the server advertised
+	 * when it acknowledged the client's 1000 bytes (65536 - 1000: its read
+	 * since then was too small for a window update, RFC 1122 4.2.3.3).
+	 * RST alone and RST+ACK. */
+	const uint32_t offs[] = {1, 1000, 64535};
 	for (size_t i = 0; i < 2 * sizeof(offs) / sizeof(offs[0]); i++) {
 		struct estab e;
 		estab_init(&e);

@@ -1130,8 +1130,30 @@ TABLE_TEST(test_R01_rst_table_fin_wait_2, rst_rows, FX_FIN_WAIT_2, 0, PEER_WND)
 TABLE_TEST(test_R01_rst_table_close_wait, rst_rows, FX_CLOSE_WAIT, 0, PEER_WND)
 TABLE_TEST(test_R01_rst_table_closing, rst_rows, FX_CLOSING, 0, PEER_WND)
 TABLE_TEST(test_R01_rst_table_last_ack, rst_rows, FX_LAST_ACK, 0, PEER_WND)
-/* rfc1337 = 0: RFC 9293's TIME-WAIT rule (Linux's default). */
-TABLE_TEST(test_R01_rst_table_time_wait, rst_rows, FX_TIME_WAIT, 0, PEER_WND)
+/* rfc1337 = 0: RFC 9293's TIME-WAIT rule (Linux's default).  One
+ * deliberate difference from the table above: an in-window RST that is not
+ * exactly at RCV.NXT is dropped without a challenge ACK, as Linux's
+ * tcp_timewait_state_process does.  RFC 5961 3.2 asks for the ACK, but it
+ * protects a connection that TIME_WAIT no longer has: nothing is reset by
+ * an inexact RST, and an ACK would only answer a blind guess. */
+static const struct row rst_time_wait_rows[] = {
+	ROW(F_R, D(0), NOACK, 0, RESET),
+	ROW(F_RA, D(0), NXT(0), 0, RESET),
+	ROW(F_RA, D(0), NXT(1), 0, RESET),
+	ROW(F_RA, D(0), UNA_M(-1, -1), 0, RESET),
+	ROW(F_R, D(0), NOACK, 10, RESET),
+	ROW(F_R | F_SYN, D(0), NOACK, 0, RESET),
+	ROW(F_R, D(1), NOACK, 0, DROP),
+	ROW(F_RA, D(1), NXT(0), 0, DROP),
+	ROW(F_R, W(-1), NOACK, 0, DROP),
+	ROW(F_R, W(0), NOACK, 0, DROP),
+	ROW(F_R, W(1), NOACK, 0, DROP),
+	ROW(F_R, D(H - 1), NOACK, 0, DROP),
+	ROW(F_R, D(H), NOACK, 0, DROP),
+	ROW(F_R, D(-1), NOACK, 0, DROP),
+	ROW(F_R, D(-1), NOACK, 10, DROP),
+};
+TABLE_TEST(test_R01_rst_table_time_wait, rst_time_wait_rows, FX_TIME_WAIT, 0, PEER_WND)
 
 /* T03, rfc1337 = 1 (our default): RFC 1337 4, "ignoring RST segments in
  * TIME-WAIT state", every one of them. */
@@ -1317,19 +1339,21 @@ static const struct row ack_syn_rcvd_rows[] = {
 TABLE_TEST(test_R03_ack_table_syn_rcvd_request, ack_syn_rcvd_rows, FX_SYN_RCVD_REQ, 0, PEER_WND2)
 TABLE_TEST(test_R03_ack_table_syn_rcvd_simopen, ack_syn_rcvd_rows, FX_SYN_RCVD_SIM, 0, PEER_WND2)
 
-/* TIME_WAIT: RFC 5961 5.2's check holds in every state that has an ACK
- * field to check; an acceptable ACK at RCV.NXT is the bare ACK taken
- * silently (Linux), data is acknowledged and ignored.  (Linux also takes
- * the unacceptable ones silently: the RFC does not.) */
+/* TIME_WAIT: a bare ACK at RCV.NXT is taken silently whatever its ACK
+ * field, as Linux's tcp_timewait_state_process (a deliberate difference
+ * from RFC 5961 5.2, which would answer the out-of-range ones: the check
+ * guards data injection, and TIME_WAIT takes no data; the compact entry
+ * also keeps no MAX.SND.WND to check against).  Data is acknowledged and
+ * ignored. */
 static const struct row ack_time_wait_rows[] = {
 	ROW(F_A, D(0), NXT(0), 0, ACCEPT),
 	ROW(F_A, D(0), NXT(-1), 0, ACCEPT),
 	ROW(F_A, D(0), UNA_M(-1, 0), 0, ACCEPT),
-	ROW(F_A, D(0), NXT(1), 0, ACK),
-	ROW(F_A, D(0), NXT(H - 1), 0, ACK),
-	ROW(F_A, D(0), NXT(H), 0, ACK),
-	ROW(F_A, D(0), UNA_M(-1, -1), 0, ACK),
-	ROW(F_A, D(0), UNA_M(1, 0), 0, ACK),
+	ROW(F_A, D(0), NXT(1), 0, ACCEPT),
+	ROW(F_A, D(0), NXT(H - 1), 0, ACCEPT),
+	ROW(F_A, D(0), NXT(H), 0, ACCEPT),
+	ROW(F_A, D(0), UNA_M(-1, -1), 0, ACCEPT),
+	ROW(F_A, D(0), UNA_M(1, 0), 0, ACCEPT),
 	ROW(F_PA, D(0), NXT(0), 10, ACK),
 	ROW(0, D(0), NOACK, 0, DROP),
 };
@@ -1427,10 +1451,12 @@ static const struct ts_row ts_rows[] = {
 	TSROW(F_A, D(H), 0, H - 1, ACK, false),
 	TSROW(F_PA, D(H), 10, H - 1, ACK, false),
 	TSROW(F_PA, W(0), 10, 5, ACK, false),
-	/* Old duplicates: not acceptable (table 6), so R3 is never reached.
-	 * (Linux's tcp_sequence lets the first one through, its end being
-	 * RCV.NXT; table 6 does not.) */
-	TSROW(F_PA, D(-10), 10, 5, ACK, false),
+	/* Old duplicates: not acceptable (table 6), so R3 is never reached;
+	 * except, deliberately, as Linux's tcp_sequence: a duplicate that ends
+	 * at Last.ACK.sent (RCV.NXT here) is recorded, so the ACK that answers
+	 * a needless retransmission echoes its time, not the first copy's
+	 * (the sender would otherwise take its own backoff for a round trip). */
+	TSROW(F_PA, D(-10), 10, 5, ACK, true),
 	TSROW(F_PA, D(-100), 10, 5, ACK, false),
 	TSROW(F_A, D(-1), 0, 5, ACK, false),
 	/* Acceptable and SEG.SEQ =< Last.ACK.sent: recorded. */
