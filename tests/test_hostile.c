@@ -744,6 +744,33 @@ static void test_W05_config_times_that_would_wrap_refused(void **state)
 	}
 }
 
+/* D02: a segment ahead of RCV.NXT (forged in the window, or out of order)
+ * moved SND.WL1 past every ACK the real peer then sent from RCV.NXT, so its
+ * tiny window stuck and the sender crawled (found by fuzz_tcp).  An ACK
+ * that acknowledges new data always updates the window, as Linux's
+ * tcp_may_update_window. */
+static void test_D02_window_not_frozen_by_segment_ahead_of_rcv_nxt(void **state)
+{
+	(void)state;
+	knob.syncookies = -1;
+	struct synack_tcp_opts o = syn_ts_mss(1460);
+	o.present &= (uint8_t)~SYNACK_OPT_TS;
+	rc_passive_open(&o);
+	static const uint8_t d[16];
+	rc_send_full(SYNACK_TCP_ACK, R.seq + 38, R.ack, 3, NULL, d, 16); /* ahead, window 3 */
+	assert_int_equal(rc_info().snd_wnd, 3);
+	static uint8_t big[3000];
+	assert_int_equal(synack_send(R.x.s, R.a, big, sizeof(big), scn_now(&R.x)), 3000);
+	scn_run_for(&R.x, SYNACK_MS(300)); /* the 3 bytes the window allows, once the override fires */
+	const struct synack_tcp_seg *last = rc_last();
+	assert_true(last->payload_len > 0 && last->payload_len <= 3);
+	R.ack = last->seq + last->payload_len;
+	rc_send_full(SYNACK_TCP_ACK, R.seq, R.ack, 60000, NULL, NULL, 0); /* the real peer, from RCV.NXT */
+	assert_int_equal(rc_info().snd_wnd, 60000);
+	scn_run_for(&R.x, SYNACK_MS(5));
+	assert_true(rc_info().snd_nxt - rc_info().snd_una >= 2 * 1460); /* full segments again (Nagle holds the tail) */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -765,6 +792,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_C02_false_fin_passed_by_data_is_forgotten, teardown),
 		cmocka_unit_test_teardown(test_W03_martian_source_dropped_unanswered, teardown),
 		cmocka_unit_test_teardown(test_W05_config_times_that_would_wrap_refused, teardown),
+		cmocka_unit_test_teardown(test_D02_window_not_frozen_by_segment_ahead_of_rcv_nxt, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

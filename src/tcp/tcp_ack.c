@@ -58,11 +58,15 @@ static void grow_cwnd(struct tcb *t, uint32_t acked)
  * should be updated", and only from a segment newer than the last update
  * (SND.WL1, SND.WL2).  An old ACK (below SND.UNA) never touches it: its
  * window describes a receive buffer that has since moved. */
-static void update_window(struct synack_stack *st, struct tcb *t, const struct synack_tcp_seg *seg)
+static void update_window(struct synack_stack *st, struct tcb *t, const struct synack_tcp_seg *seg, bool advanced)
 {
 	if (seq_lt(seg->ack, t->snd_una))
 		return;
-	if (!(seq_lt(t->snd_wl1, seg->seq) || (t->snd_wl1 == seg->seq && seq_leq(t->snd_wl2, seg->ack))))
+	/* Also, as Linux's tcp_may_update_window, whenever the ACK
+	 * acknowledges new data: a segment that sat ahead of RCV.NXT (out of
+	 * order, or forged in the window) moves SND.WL1 past every ACK the real
+	 * peer then sends from RCV.NXT, and its window would stick for good. */
+	if (!advanced && !(seq_lt(t->snd_wl1, seg->seq) || (t->snd_wl1 == seg->seq && seq_leq(t->snd_wl2, seg->ack))))
 		return;
 	/* RFC 7323 2.2: the window of a SYN (the SYN+ACK of a simultaneous
 	 * open arrives here) is never scaled; Linux's tcp_ack_update_window. */
@@ -85,7 +89,8 @@ void tcp_ack_advance(struct synack_stack *st, struct tcb *t, const struct synack
 {
 	if (tcb_has(t, TF_PERSIST) && !seq_lt(seg->ack, t->snd_una))
 		t->retries = 0; /* the peer answers our probes: it is alive (an old ACK proves nothing) */
-	if (seq_gt(seg->ack, t->snd_una)) {
+	bool advanced = seq_gt(seg->ack, t->snd_una);
+	if (advanced) {
 		uint32_t acked = seg->ack - t->snd_una;
 		uint32_t bytes = acked < ring_len(&t->snd) ? acked : ring_len(&t->snd); /* a FIN is not a byte */
 		ring_drop(&t->snd, bytes);
@@ -102,7 +107,7 @@ void tcp_ack_advance(struct synack_stack *st, struct tcb *t, const struct synack
 		tcp_timer_update(st, t);
 		tcb_notify(st, t);
 	}
-	update_window(st, t, seg);
+	update_window(st, t, seg, advanced);
 }
 
 /* RFC 6298 2.2: the handshake's round trip is the first sample, unless the
