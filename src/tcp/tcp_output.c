@@ -115,7 +115,11 @@ static uint32_t tcp_xmit(struct synack_stack *st, struct tcb *t, uint8_t flags, 
 	uint8_t shift = (flags & SYNACK_TCP_SYN) || !tcb_has(t, TF_WSCALE) ? 0 : t->rcv_wscale;
 	s.window = window_field(t, shift);
 	if (flags & SYNACK_TCP_ACK) {
-		t->rcv_adv = t->rcv_nxt + ((uint32_t)s.window << shift);
+		/* A SYN+ACK sent again after scaled ACKs cannot show more than
+		 * 65535: the edge the peer was promised stands. */
+		uint32_t edge = t->rcv_nxt + ((uint32_t)s.window << shift);
+		if (seq_gt(edge, t->rcv_adv))
+			t->rcv_adv = edge;
 		t->rcv_wup = t->rcv_nxt; /* RFC 7323 4.3's Last.ACK.sent */
 	}
 	/* Place the payload where the builder will want it: no second copy. */
